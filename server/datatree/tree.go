@@ -1,0 +1,416 @@
+package datatree
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"sort"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/zkgo/zkgo/jute/records"
+	"github.com/zkgo/zkgo/wire"
+)
+
+// Special ephemeralOwner values (EphemeralType).
+const (
+	ContainerOwner int64 = -0x8000000000000000 // 0x8000000000000000
+	ttlMask        int64 = -0x100000000000000  // 0xff00000000000000
+	// MaxTTL is the largest TTL a TTL node may have (2^40-1 ms).
+	MaxTTL int64 = 1<<40 - 1
+)
+
+// IsContainer reports whether an ephemeralOwner marks a container.
+func IsContainer(owner int64) bool { return owner == ContainerOwner }
+
+// IsTTL reports whether an ephemeralOwner marks a TTL node (top byte 0xff, extended type 0).
+func IsTTL(owner int64) bool {
+	return owner&ttlMask == ttlMask && (owner>>40)&0xffff == 0
+}
+
+// TTLOwner encodes a TTL as an ephemeralOwner.
+func TTLOwner(ttl int64) int64 { return ttlMask | ttl }
+
+// TTLOf returns the TTL of a TTL node's ephemeralOwner.
+func TTLOf(owner int64) int64 { return owner & MaxTTL }
+
+// SessionOwner reports whether an ephemeralOwner is a session id (an ordinary ephemeral).
+func SessionOwner(owner int64) bool {
+	return owner != 0 && !IsContainer(owner) && owner&ttlMask != ttlMask
+}
+
+// ClientOwner is the ephemeralOwner clients see: 0 for containers and TTL nodes.
+func ClientOwner(owner int64) int64 {
+	if SessionOwner(owner) {
+		return owner
+	}
+	return 0
+}
+
+// Node is one znode.
+type Node struct {
+	Data     []byte
+	ACL      int64 // index into the tree's ACL cache; OpenACLIndex = world:anyone:cdrwa
+	Stat     records.StatPersisted
+	children map[string]struct{}
+	digest   uint64
+}
+
+// NumChildren is the number of children.
+func (n *Node) NumChildren() int { return len(n.children) }
+
+// Children returns the child names, unsorted (ZooKeeper's order is unspecified too).
+func (n *Node) Children() []string {
+	out := make([]string, 0, len(n.children))
+	for c := range n.children {
+		out = append(out, c)
+	}
+	return out
+}
+
+// ClientStat is the Stat clients see for n.
+func (n *Node) ClientStat() records.Stat {
+	nc := int32(len(n.children))
+	return records.Stat{
+		Czxid: n.Stat.Czxid, Mzxid: n.Stat.Mzxid, Ctime: n.Stat.Ctime, Mtime: n.Stat.Mtime,
+		Version: n.Stat.Version, Cversion: n.Stat.Cversion*2 - nc, Aversion: n.Stat.Aversion,
+		EphemeralOwner: ClientOwner(n.Stat.EphemeralOwner), DataLength: int32(len(n.Data)),
+		NumChildren: nc, Pzxid: n.Stat.Pzxid,
+	}
+}
+
+// Trigger is a watch event a txn fires: the event type on a path. For NodeDeleted the data
+// and child watches of the path fire together (each watcher once).
+type Trigger struct {
+	Path  string
+	Event wire.EventType
+	ACL   []records.ACL // the ACL of the node the event is about (watchers need READ, 3.9)
+}
+
+// Tree is the data tree.
+type Tree struct {
+	nodes      map[string]*Node
+	acls       *aclCache
+	ephemerals map[int64]map[string]struct{}
+	containers map[string]struct{}
+	ttls       map[string]struct{}
+	quotas     map[string]struct{} // quota roots (paths with a zookeeper_limits node)
+	digest     uint64
+	// LastZxid is the zxid of the last applied txn.
+	LastZxid int64
+	// DigestEnabled turns digest maintenance on (zookeeper.digest.enabled, default true).
+	DigestEnabled bool
+}
+
+// Well-known paths.
+const (
+	ZookeeperPath = "/zookeeper"
+	QuotaPath     = "/zookeeper/quota"
+	ConfigPath    = "/zookeeper/config"
+	limitsNode    = "zookeeper_limits"
+	statsNode     = "zookeeper_stats"
+)
+
+// New returns a tree holding the standard nodes: /, /zookeeper, /zookeeper/quota and
+// /zookeeper/config (world:anyone:r, ZOOKEEPER-2014).
+func New() *Tree {
+	t := &Tree{
+		nodes:         map[string]*Node{},
+		acls:          newACLCache(),
+		ephemerals:    map[int64]map[string]struct{}{},
+		containers:    map[string]struct{}{},
+		ttls:          map[string]struct{}{},
+		quotas:        map[string]struct{}{},
+		DigestEnabled: true,
+	}
+	t.nodes["/"] = &Node{Data: []byte{}, ACL: OpenACLIndex, children: map[string]struct{}{}}
+	t.addRaw(ZookeeperPath, &Node{Data: []byte{}, ACL: OpenACLIndex})
+	t.addRaw(QuotaPath, &Node{Data: []byte{}, ACL: OpenACLIndex})
+	// /zookeeper/config: world:anyone:r, and aversion -1 (Java sets its ACL with version -1).
+	t.addRaw(ConfigPath, &Node{Data: []byte{}, ACL: t.acls.intern(ReadACL), Stat: records.StatPersisted{Aversion: -1}})
+	t.recomputeDigest()
+	return t
+}
+
+// NewEmpty returns a tree with no nodes at all, to be filled from a snapshot with AddNode.
+func NewEmpty() *Tree {
+	return &Tree{
+		nodes: map[string]*Node{}, acls: newACLCache(), ephemerals: map[int64]map[string]struct{}{},
+		containers: map[string]struct{}{}, ttls: map[string]struct{}{}, quotas: map[string]struct{}{},
+		DigestEnabled: true,
+	}
+}
+
+// addRaw links a node under its parent without stat changes (tree construction).
+func (t *Tree) addRaw(path string, n *Node) {
+	parent := t.nodes[parentOf(path)]
+	if parent.children == nil {
+		parent.children = map[string]struct{}{}
+	}
+	parent.children[baseOf(path)] = struct{}{}
+	t.nodes[path] = n
+}
+
+func parentOf(path string) string {
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return path[:i]
+}
+
+func baseOf(path string) string { return path[strings.LastIndexByte(path, '/')+1:] }
+
+// ParentOf returns the parent path ("/" for top-level nodes).
+func ParentOf(path string) string { return parentOf(path) }
+
+// Get returns the node at path, or nil. "" is the root too, as in Java's node map.
+func (t *Tree) Get(path string) *Node {
+	if path == "" {
+		path = "/"
+	}
+	return t.nodes[path]
+}
+
+// ACL returns the ACL list of a node.
+func (t *Tree) ACL(n *Node) []records.ACL { return t.acls.get(n.ACL) }
+
+// NodeCount is the number of nodes, including the root and /zookeeper nodes.
+func (t *Tree) NodeCount() int { return len(t.nodes) }
+
+// Digest is the tree digest (sum of node digests, /zookeeper/ subtree excluded).
+func (t *Tree) Digest() uint64 { return t.digest }
+
+// Ephemerals returns the ephemeral paths of a session in the order Java's HashSet copy of
+// them iterates (it decides the order of deletions, and so of watch events, at session close).
+func (t *Tree) Ephemerals(session int64) []string {
+	out := make([]string, 0, len(t.ephemerals[session]))
+	for p := range t.ephemerals[session] {
+		out = append(out, p)
+	}
+	return JavaHashSetOrder(out)
+}
+
+// JavaHashSetOrder orders strings as java.util.HashSet(Collection) iterates them: by bucket
+// of (h ^ h>>>16) in a table sized for the collection, String.hashCode over UTF-16.
+func JavaHashSetOrder(s []string) []string {
+	n := 16
+	for want := int(float32(len(s))/0.75) + 1; n < want; {
+		n *= 2
+	}
+	bucket := func(x string) int {
+		var h int32
+		for _, u := range utf16.Encode([]rune(x)) {
+			h = 31*h + int32(u)
+		}
+		return int(h^int32(uint32(h)>>16)) & (n - 1)
+	}
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	sort.SliceStable(out, func(i, j int) bool { return bucket(out[i]) < bucket(out[j]) })
+	return out
+}
+
+// EphemeralSessions lists the sessions that own ephemerals.
+func (t *Tree) EphemeralSessions() []int64 {
+	out := make([]int64, 0, len(t.ephemerals))
+	for s, m := range t.ephemerals {
+		if len(m) > 0 {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Containers returns the container paths.
+func (t *Tree) Containers() []string { return keys(t.containers) }
+
+// TTLNodes returns the TTL node paths.
+func (t *Tree) TTLNodes() []string { return keys(t.ttls) }
+
+func keys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CountDescendants counts every node below path (getAllChildrenNumber).
+func (t *Tree) CountDescendants(path string) int {
+	n := t.nodes[path]
+	if n == nil {
+		return 0
+	}
+	total := 0
+	for c := range n.children {
+		total += 1 + t.CountDescendants(join(path, c))
+	}
+	return total
+}
+
+func join(parent, child string) string {
+	if parent == "/" {
+		return "/" + child
+	}
+	return parent + "/" + child
+}
+
+// Join builds a child path.
+func Join(parent, child string) string { return join(parent, child) }
+
+// Walk visits every node in pre-order (a node before its children), starting at the root.
+// Children are visited in sorted order so walks are deterministic.
+func (t *Tree) Walk(fn func(path string, n *Node) error) error {
+	return t.walk("/", fn)
+}
+
+func (t *Tree) walk(path string, fn func(string, *Node) error) error {
+	n := t.nodes[path]
+	if err := fn(path, n); err != nil {
+		return err
+	}
+	kids := n.Children()
+	sort.Strings(kids)
+	for _, c := range kids {
+		if err := t.walk(join(path, c), fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ACLEntries lists the ACL cache in index order (for snapshots).
+func (t *Tree) ACLEntries() []ACLEntry { return t.acls.entries() }
+
+// LoadACL installs an ACL cache entry read from a snapshot.
+func (t *Tree) LoadACL(idx int64, acl []records.ACL) { t.acls.load(idx, acl) }
+
+// AddNode inserts a node read from a snapshot; parents must come first. path "" or "/" is the
+// root.
+func (t *Tree) AddNode(path string, data []byte, aclIdx int64, st records.StatPersisted) error {
+	if path == "" {
+		path = "/"
+	}
+	n := &Node{Data: data, ACL: aclIdx, Stat: st}
+	if path == "/" {
+		if old := t.nodes["/"]; old != nil {
+			n.children = old.children
+		}
+		t.nodes["/"] = n
+	} else {
+		parent := t.nodes[parentOf(path)]
+		if parent == nil {
+			return &PathError{Path: path, Msg: "parent missing in snapshot"}
+		}
+		if parent.children == nil {
+			parent.children = map[string]struct{}{}
+		}
+		parent.children[baseOf(path)] = struct{}{}
+		t.nodes[path] = n
+	}
+	if aclIdx != OpenACLIndex {
+		t.acls.refs[aclIdx]++
+	}
+	t.track(path, st.EphemeralOwner)
+	t.noteQuota(path)
+	return nil
+}
+
+// FinishLoad recomputes derived state after a snapshot was loaded.
+func (t *Tree) FinishLoad() {
+	for idx := range t.acls.byIndex {
+		if t.acls.refs[idx] == 0 {
+			t.acls.release(idx)
+		}
+	}
+	t.recomputeDigest()
+}
+
+// PathError is a tree consistency error.
+type PathError struct{ Path, Msg string }
+
+func (e *PathError) Error() string { return "datatree: " + e.Path + ": " + e.Msg }
+
+func (t *Tree) track(path string, owner int64) {
+	switch {
+	case owner == 0:
+	case IsContainer(owner):
+		t.containers[path] = struct{}{}
+	case IsTTL(owner):
+		t.ttls[path] = struct{}{}
+	default:
+		m := t.ephemerals[owner]
+		if m == nil {
+			m = map[string]struct{}{}
+			t.ephemerals[owner] = m
+		}
+		m[path] = struct{}{}
+	}
+}
+
+func (t *Tree) untrack(path string, owner int64) {
+	switch {
+	case owner == 0:
+	case IsContainer(owner):
+		delete(t.containers, path)
+	case IsTTL(owner):
+		delete(t.ttls, path)
+	default:
+		if m := t.ephemerals[owner]; m != nil {
+			delete(m, path)
+			if len(m) == 0 {
+				delete(t.ephemerals, owner)
+			}
+		}
+	}
+}
+
+// nodeDigest is ZooKeeper's DigestCalculator (version 2): CRC-32 of the path ("" for the
+// root), the data, and czxid mzxid pzxid ctime mtime version cversion aversion ephemeralOwner.
+func nodeDigest(path string, n *Node) uint64 {
+	if strings.HasPrefix(path, "/zookeeper/") {
+		return 0
+	}
+	if path == "/" {
+		path = ""
+	}
+	h := crc32.NewIEEE()
+	h.Write([]byte(path))
+	h.Write(n.Data)
+	var b [60]byte
+	s := &n.Stat
+	binary.BigEndian.PutUint64(b[0:], uint64(s.Czxid))
+	binary.BigEndian.PutUint64(b[8:], uint64(s.Mzxid))
+	binary.BigEndian.PutUint64(b[16:], uint64(s.Pzxid))
+	binary.BigEndian.PutUint64(b[24:], uint64(s.Ctime))
+	binary.BigEndian.PutUint64(b[32:], uint64(s.Mtime))
+	binary.BigEndian.PutUint32(b[40:], uint32(s.Version))
+	binary.BigEndian.PutUint32(b[44:], uint32(s.Cversion))
+	binary.BigEndian.PutUint32(b[48:], uint32(s.Aversion))
+	binary.BigEndian.PutUint64(b[52:], uint64(s.EphemeralOwner))
+	h.Write(b[:])
+	return uint64(h.Sum32())
+}
+
+// NodeDigest exposes the node digest for tests.
+func NodeDigest(path string, n *Node) uint64 { return nodeDigest(path, n) }
+
+func (t *Tree) recomputeDigest() {
+	t.digest = 0
+	for p, n := range t.nodes {
+		n.digest = nodeDigest(p, n)
+		t.digest += n.digest
+	}
+}
+
+// changed refreshes a node's digest contribution after a change.
+func (t *Tree) changed(path string, n *Node) {
+	if !t.DigestEnabled {
+		return
+	}
+	t.digest -= n.digest
+	n.digest = nodeDigest(path, n)
+	t.digest += n.digest
+}

@@ -1,0 +1,18 @@
+// Package quorum runs a zkgo node as a member of a ZooKeeper ensemble (QuorumPeer): it loops
+// election → leading, following or observing → election, speaking ZAB with Java and zkgo peers
+// on the quorum port. The node loop (server/node) owns the tree and sessions; this package
+// owns the connections and the protocol phases (discovery, synchronisation, broadcast) and
+// calls into the node loop through node.Do.
+//
+// Learner (follower/observer): FOLLOWERINFO/OBSERVERINFO → LEADERINFO → ACKEPOCH (the
+// acceptedEpoch file is written first) → DIFF | TRUNC | SNAP (+ stream) → PROPOSAL/COMMIT* →
+// NEWLEADER (currentEpoch written, then ACK) → UPTODATE → ACK → broadcast (PROPOSAL logged
+// and ACKed after fsync, COMMIT applied, PING answered with session touches, SYNC,
+// REVALIDATE, INFORM for observers).
+//
+// Leader: accepts learners; the new epoch is max(acceptedEpoch)+1 once a quorum (self
+// included) has connected (acceptedEpoch written); LEADERINFO; a quorum of ACKEPOCH
+// (currentEpoch written); per learner a DIFF/TRUNC/SNAP plan made in one step of the node
+// loop; NEWLEADER; once a quorum has ACKed NEWLEADER the leader serves and sends UPTODATE;
+// then PINGs every tickTime/2 and steps down when it loses its quorum for syncLimit ticks.
+package quorum
