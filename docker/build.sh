@@ -168,17 +168,22 @@ find_debootstrap() {
 		return
 	fi
 	local d=$CACHE/tools/debootstrap
-	if [ ! -x "$d/usr/sbin/debootstrap" ]; then
+	# Root filesystems are made in parallel: one unpacks, the others wait on the lock (an
+	# unlocked unpack removed the scripts from under a running debootstrap).
+	mkdir -p "$CACHE/tools"
+	(
+		flock 8 || die "cannot lock $CACHE/tools/.lock"
+		[ -x "$d/usr/sbin/debootstrap" ] && exit 0
 		log "debootstrap is not installed: unpacking its Debian package into $d"
-		local tmp
 		tmp=$(mktemp -d)
 		(cd "$tmp" && apt-get download debootstrap >/dev/null 2>&1) ||
 			die "no debootstrap and apt-get download debootstrap failed (apt-get update, or apt-get install debootstrap)"
-		rm -rf "$d"
-		mkdir -p "$d"
-		dpkg -x "$tmp"/debootstrap_*.deb "$d"
-		rm -rf "$tmp"
-	fi
+		rm -rf "$d.tmp"
+		mkdir -p "$d.tmp"
+		dpkg -x "$tmp"/debootstrap_*.deb "$d.tmp"
+		rm -rf "$tmp" "$d"
+		mv "$d.tmp" "$d"
+	) 8>"$CACHE/tools/.lock" || exit 1
 	export DEBOOTSTRAP_DIR=$d/usr/share/debootstrap
 	DEBOOTSTRAP=$d/usr/sbin/debootstrap
 }

@@ -48,22 +48,34 @@ func (i Impl) baseImage() string {
 	return "zkgo-java:" + strings.TrimPrefix(string(i), "java-")
 }
 
-// pinned maps each image to a tag of this test process (<repo>:run-<pid>), so that every
+// pinned maps each image to a tag of this test process (<repo>:<tag>-run-<pid>: the original
+// tag stays in it, as zkgo-java holds one tag per version), so that every
 // container of a run uses the images as they were when it started, even if another run
 // rebuilds zkgo:local meanwhile (which would otherwise also delete the old image).
 var pinned = map[string]string{}
 
-func runTag(pid int) string { return fmt.Sprintf("run-%d", pid) }
+func runTag(tag string, pid int) string { return fmt.Sprintf("%s-run-%d", tag, pid) }
+
+// runTagPid is the pid in a tag made by runTag.
+func runTagPid(tag string) (int, bool) {
+	i := strings.LastIndex(tag, "-run-")
+	if i < 0 {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(tag[i+len("-run-"):])
+	return pid, err == nil
+}
 
 // pinImages tags the current images for this run; unpinImages drops the tags.
 func pinImages(pool *dockertest.Pool) error {
 	for _, impl := range []Impl{Zkgo, Java3413, Java380, Java393} {
 		name := impl.baseImage()
-		repo, _, _ := strings.Cut(name, ":")
-		if err := pool.Client.TagImage(name, dc.TagImageOptions{Repo: repo, Tag: runTag(os.Getpid()), Force: true}); err != nil {
+		repo, tag, _ := strings.Cut(name, ":")
+		pin := runTag(tag, os.Getpid())
+		if err := pool.Client.TagImage(name, dc.TagImageOptions{Repo: repo, Tag: pin, Force: true}); err != nil {
 			return fmt.Errorf("tagging %s: %w", name, err)
 		}
-		pinned[name] = repo + ":" + runTag(os.Getpid())
+		pinned[name] = repo + ":" + pin
 	}
 	return nil
 }
@@ -784,10 +796,8 @@ func removeStale(pool *dockertest.Pool) {
 		for _, img := range imgs {
 			for _, tag := range img.RepoTags {
 				_, t, _ := strings.Cut(tag, ":")
-				if p, ok := strings.CutPrefix(t, "run-"); ok {
-					if pid, err := strconv.Atoi(p); err == nil && pid != os.Getpid() && !syscallAlive(pid) {
-						pool.Client.RemoveImageExtended(tag, dc.RemoveImageOptions{})
-					}
+				if pid, ok := runTagPid(t); ok && pid != os.Getpid() && !syscallAlive(pid) {
+					pool.Client.RemoveImageExtended(tag, dc.RemoveImageOptions{})
 				}
 			}
 		}
