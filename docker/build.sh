@@ -6,8 +6,10 @@
 #
 #   zkgo          zkgo:local (override with ZKGO_IMAGE): a scratch image holding only the static
 #                 binary (CGO_ENABLED=0), /conf, /data and /tmp. Entry point:
-#                 /zkgo server /conf/zoo.cfg. It has no shell: mount /conf/zoo.cfg and put myid
-#                 in the /data mount.
+#                 /zkgo server /conf/zoo.cfg. Mount /conf/zoo.cfg and put myid in the /data
+#                 mount, or set the ZOO_* variables of the common ZooKeeper images (ZOO_MY_ID,
+#                 ZOO_SERVERS, ...: server/config/env.go): with no zoo.cfg the binary builds
+#                 its config from them (the image has no shell).
 #   java          the three below
 #   java-3.4.13   zkgo-java:3.4.13  Debian bullseye (OpenJDK 11) + libzookeeper-java 3.4.13
 #   java-3.8.0    zkgo-java:3.8.0   Debian bookworm (OpenJDK 17) + libzookeeper-java 3.8.0
@@ -17,7 +19,7 @@
 #                 a binding the server logs nothing), libnetty-java (netty-codec, -resolver and
 #                 -transport-native-unix-common, missing from the 3.8/3.9 manifests) and
 #                 libjline-java. Entry point docker/java/entrypoint.sh: /conf/zoo.cfg and
-#                 /data/myid from mounts, or generated from ZOO_MY_ID / ZOO_SERVERS.
+#                 /data/myid from mounts, or generated from the same ZOO_* variables.
 #
 #   -f  rebuild even when the image is current (-f -f: also redo the debootstrap)
 #   -q  quiet: print only what was rebuilt

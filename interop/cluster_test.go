@@ -123,6 +123,7 @@ type Cluster struct {
 	dir     string // host folder: n<id>/conf, n<id>/data, logs
 	subnet  string // "172.30.N" (/24)
 	alone   bool   // standalone servers: no server lines
+	env     bool   // configured from ZOO_* variables: no zoo.cfg or myid mounted
 	peers   *dockertest.Network
 	clients *dockertest.Network
 
@@ -184,31 +185,39 @@ func dockerPool() (*dockertest.Pool, error) {
 // and waits until the ensemble serves (one leader, everyone else following).
 func StartCluster(t testing.TB, specs []Spec) *Cluster {
 	t.Helper()
-	return startCluster(t, specs, false)
+	return startClusterWith(t, specs, clusterOpts{})
 }
 
 // StartStandalones starts one standalone server per spec (no server lines), on the same
 // networks.
 func StartStandalones(t testing.TB, specs []Spec) *Cluster {
 	t.Helper()
-	return startCluster(t, specs, true)
+	return startClusterWith(t, specs, clusterOpts{standalone: true})
 }
 
-func startCluster(t testing.TB, specs []Spec, standalone bool) *Cluster {
+// StartEnvCluster is StartCluster with every node configured through ZOO_* environment
+// variables instead of a mounted zoo.cfg and myid.
+func StartEnvCluster(t testing.TB, specs []Spec) *Cluster {
 	t.Helper()
-	return startClusterWith(t, specs, standalone, nil)
+	return startClusterWith(t, specs, clusterOpts{env: true})
+}
+
+// clusterOpts are the ways a Cluster can be set up.
+type clusterOpts struct {
+	standalone bool             // no server lines
+	env        bool             // configured from ZOO_* variables
+	onFatal    func(msg string) // sees the message of Fatalf before the test stops
 }
 
 // startClusterHook is StartCluster with a hook that sees fatal messages.
 func startClusterHook(t testing.TB, specs []Spec, onFatal func(string)) *Cluster {
 	t.Helper()
-	return startClusterWith(t, specs, false, onFatal)
+	return startClusterWith(t, specs, clusterOpts{onFatal: onFatal})
 }
 
-func startClusterWith(t testing.TB, specs []Spec, standalone bool, onFatal func(string)) *Cluster {
+func startClusterWith(t testing.TB, specs []Spec, o clusterOpts) *Cluster {
 	t.Helper()
-	c := newCluster(t, specs, standalone)
-	c.onFatal = onFatal
+	c := newCluster(t, specs, o)
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.nodes))
 	for i, n := range c.nodes {
@@ -231,21 +240,23 @@ func startClusterWith(t testing.TB, specs []Spec, standalone bool, onFatal func(
 // NewCluster prepares networks and folders; nodes are not started.
 func NewCluster(t testing.TB, specs []Spec) *Cluster {
 	t.Helper()
-	return newCluster(t, specs, false)
+	return newCluster(t, specs, clusterOpts{})
 }
 
-func newCluster(t testing.TB, specs []Spec, standalone bool) *Cluster {
+func newCluster(t testing.TB, specs []Spec, o clusterOpts) *Cluster {
 	t.Helper()
 	pool, err := dockerPool()
 	if err != nil {
 		t.Fatalf("docker: %v", err)
 	}
 	c := &Cluster{
-		t:     t,
-		pool:  pool,
-		name:  fmt.Sprintf("zkgo-it-%d-%s", os.Getpid(), randSuffix()),
-		dir:   t.TempDir(),
-		alone: standalone,
+		t:       t,
+		pool:    pool,
+		name:    fmt.Sprintf("zkgo-it-%d-%s", os.Getpid(), randSuffix()),
+		dir:     t.TempDir(),
+		alone:   o.standalone,
+		env:     o.env,
+		onFatal: o.onFatal,
 	}
 	t.Cleanup(c.Close)
 	if err := c.createNetworks(); err != nil {
@@ -348,13 +359,17 @@ func (c *Cluster) ServerLines() []string {
 	return out
 }
 
-// writeConfig writes n's conf/zoo.cfg and data/myid (mounted at /conf and /data).
+// writeConfig writes n's conf/zoo.cfg and data/myid (mounted at /conf and /data); with
+// env, only the (empty) folders.
 func (c *Cluster) writeConfig(n *Node) error {
 	if err := os.MkdirAll(n.ConfDir, 0o755); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(n.DataDir, 0o755); err != nil {
 		return err
+	}
+	if c.env {
+		return nil
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "tickTime=%d\ninitLimit=%d\nsyncLimit=%d\n", tickMs, initLimit, syncLimit)
@@ -376,6 +391,27 @@ func (c *Cluster) writeConfig(n *Node) error {
 	return os.WriteFile(filepath.Join(n.DataDir, "myid"), []byte(fmt.Sprintf("%d\n", n.ID)), 0o644)
 }
 
+// zooEnv is n's configuration as the ZOO_* variables of the common ZooKeeper images: the
+// same settings writeConfig puts in zoo.cfg.
+func (c *Cluster) zooEnv(n *Node) []string {
+	extra := fmt.Sprintf("snapCount=%d maxClientCnxns=0", snapCount)
+	if n.Observer {
+		extra += " peerType=observer"
+	}
+	env := []string{
+		fmt.Sprintf("ZOO_MY_ID=%d", n.ID),
+		fmt.Sprintf("ZOO_TICK_TIME=%d", tickMs),
+		fmt.Sprintf("ZOO_INIT_LIMIT=%d", initLimit),
+		fmt.Sprintf("ZOO_SYNC_LIMIT=%d", syncLimit),
+		"ZOO_4LW_COMMANDS_WHITELIST=*",
+		"ZOO_CFG_EXTRA=" + extra,
+	}
+	if !c.alone {
+		env = append(env, "ZOO_SERVERS="+strings.Join(c.ServerLines(), " "))
+	}
+	return env
+}
+
 // create makes and starts n's container: attached to the peers network with its static
 // address, then to the clients network, client port published on 127.0.0.1 only.
 func (c *Cluster) create(n *Node) error {
@@ -389,6 +425,11 @@ func (c *Cluster) create(n *Node) error {
 		// written by another implementation may look like that.
 		env = append(env, "JVMFLAGS=-Dzookeeper.snapshot.trust.empty=true")
 	}
+	binds := []string{n.ConfDir + ":/conf:ro", n.DataDir + ":/data"}
+	if c.env {
+		binds = binds[1:]
+		env = append(env, c.zooEnv(n)...)
+	}
 	ctr, err := c.pool.Client.CreateContainer(dc.CreateContainerOptions{
 		Name: n.name,
 		Config: &dc.Config{
@@ -399,7 +440,7 @@ func (c *Cluster) create(n *Node) error {
 			Labels:       map[string]string{"zkgo.interop": c.name, "zkgo.interop.pid": strconv.Itoa(os.Getpid())},
 		},
 		HostConfig: &dc.HostConfig{
-			Binds:           []string{n.ConfDir + ":/conf:ro", n.DataDir + ":/data"},
+			Binds:           binds,
 			PortBindings:    map[dc.Port][]dc.PortBinding{"2181/tcp": {{HostIP: "127.0.0.1", HostPort: strconv.Itoa(n.HostPort)}}},
 			PublishAllPorts: false,
 			NetworkMode:     c.peers.Network.Name,

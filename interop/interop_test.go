@@ -109,6 +109,58 @@ func TestImages(t *testing.T) {
 	}
 }
 
+// TestEnvConfig forms a mixed ensemble (zkgo, Java 3.9.3, Java 3.8.0) whose nodes have no
+// zoo.cfg or myid mounted: each image builds its configuration from the ZOO_* variables of
+// the common ZooKeeper images. A write through one node is read through every other.
+func TestEnvConfig(t *testing.T) {
+	c := StartEnvCluster(t, []Spec{{ID: 1, Impl: Zkgo}, {ID: 2, Impl: Java393}, {ID: 3, Impl: Java380}})
+	nodes := c.Nodes()
+	conns := make([]*zk.Conn, len(nodes))
+	for i, n := range nodes {
+		conn, _, err := zk.Connect([]string{n.Addr()}, 8*time.Second, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conns[i] = conn
+	}
+	if _, err := retryZK(20*time.Second, func() (string, error) {
+		p, err := conns[0].Create("/env", []byte("from-zkgo"), 0, zk.WorldACL(zk.PermAll))
+		if errors.Is(err, zk.ErrNodeExists) { // an earlier try that lost its reply
+			err = nil
+		}
+		return p, err
+	}); err != nil {
+		t.Fatalf("create /env through %s: %v", nodes[0], err)
+	}
+	for i, n := range nodes {
+		data, err := retryZK(20*time.Second, func() ([]byte, error) {
+			if _, err := conns[i].Sync("/env"); err != nil {
+				return nil, err
+			}
+			d, _, err := conns[i].Get("/env")
+			return d, err
+		})
+		if err != nil || string(data) != "from-zkgo" {
+			t.Errorf("%s: sync+get /env: %q, %v", n, data, err)
+		}
+		mode, err := c.Mode(n)
+		t.Logf("%s: mode %s %v", n, mode, err)
+	}
+}
+
+// retryZK calls f until it succeeds or d passes (a session may still be connecting).
+func retryZK[T any](d time.Duration, f func() (T, error)) (T, error) {
+	deadline := time.Now().Add(d)
+	for {
+		v, err := f()
+		if err == nil || time.Now().After(deadline) {
+			return v, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // The bounded matrix: every fault at least once, each ensemble kind once.
 var matrix = []Scenario{
 	{

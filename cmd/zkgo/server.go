@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -34,7 +35,7 @@ func runServer(args []string) int {
 	var cfg *config.Config
 	var err error
 	if len(args) > 0 {
-		cfg, err = config.Load(args[0])
+		cfg, err = loadConfig(lg, args[0])
 	} else {
 		lg.Info("no zoo.cfg given: using the embedded default config")
 		cfg, err = config.Parse(strings.NewReader(defaultConfig))
@@ -62,6 +63,41 @@ func runServer(args []string) int {
 	lg.Info("shutting down")
 	s.Close()
 	return 0
+}
+
+// loadConfig reads the zoo.cfg at path; when there is none and ZOO_* variables are set (a
+// container started the way the common ZooKeeper images are), it writes the config they
+// describe to a temporary zoo.cfg, and myid into the dataDir, and reads that.
+// ZOO_MY_ID is written as myid when the dataDir has none, with a zoo.cfg present or not.
+func loadConfig(lg *slog.Logger, path string) (*config.Config, error) {
+	_, statErr := os.Stat(path)
+	if statErr != nil && !config.HasEnvConfig(os.Getenv) {
+		return config.Load(path)
+	}
+	text, id, err := config.EnvConfig(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	var cfg *config.Config
+	if statErr == nil {
+		cfg, err = config.Load(path)
+	} else {
+		gen := filepath.Join(os.TempDir(), "zoo.cfg")
+		if err := os.WriteFile(gen, []byte(text), 0o644); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		lg.Info("no zoo.cfg: generated one from ZOO_* variables", "missing", path, "generated", gen)
+		cfg, err = config.Load(gen)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if id > 0 {
+		if err := config.WriteMyIDIfMissing(cfg.DataDir, id); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
 }
 
 // newLogger logs to stderr at ZKGO_LOG's level (debug, info, warn, error; default info), as
