@@ -73,10 +73,13 @@ image_label() { # IMAGE: its zkgo.inputs label, or nothing
 
 image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
 
-# drop_old ID: remove an image this script replaced, once nothing uses it (it is untagged by
-# then; a container still running it keeps it).
+# drop_old ID: remove an image this script replaced, once nothing uses it: only when it has no
+# tag left (a running interop test pins the images it uses under tags of its own, and
+# `docker image rm ID` would delete an image through its last tag); a container still running
+# it keeps it too.
 drop_old() {
 	[ -n "$1" ] || return 0
+	[ "$(docker image inspect --format '{{len .RepoTags}}' "$1" 2>/dev/null)" = 0 ] || return 0
 	docker image rm "$1" >/dev/null 2>&1 || true
 }
 
