@@ -13,7 +13,8 @@
 // binary), zkgo-java:3.4.13, zkgo-java:3.8.0 and zkgo-java:3.9.3 (debootstrap'ed Debian
 // bullseye / bookworm / trixie with that suite's own headless JRE and libzookeeper-java).
 // Nothing is pulled: containers are created through dockertest's pool with repository:tag
-// names that exist locally.
+// names that exist locally; a run pins them under tags of its own (<tag>-run-<pid>), so that a
+// rebuild meanwhile leaves its containers' images alone.
 //
 // # Ensembles
 //
@@ -58,7 +59,9 @@
 //
 // # The bounded set (go test ./interop/, part of make test)
 //
-// TestImages: each image standalone, one write and read. TestEnsembles: java-3.9.3-x3 and
+// TestImages: each image standalone, one write and read, and the version it reports.
+// TestEnvConfig: zkgo, Java 3.9.3 and Java 3.8.0 with no zoo.cfg or myid mounted, configured
+// from the ZOO_* variables of the common ZooKeeper images, form an ensemble. TestEnsembles: java-3.9.3-x3 and
 // zkgo-x3 with all nine faults (kill -9 follower, kill -9 leader, pause leader, partition
 // follower, partition leader, partition majority, restart all, disk truncate, disk flip);
 // java-3.9.3-x5 and zkgo-x5 with the minority and majority partitions; mixed-zkgo-leader (two
