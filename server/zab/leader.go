@@ -1,0 +1,434 @@
+package zab
+
+import (
+	"errors"
+	"fmt"
+)
+
+// LeaderConfig configures a leader core.
+type LeaderConfig struct {
+	ID     int64
+	Voters []int64 // participants, the leader included; every other learner is an observer
+	// InitLimit bounds each phase before the leader is established (discovery, ACKEPOCH
+	// quorum, NEWLEADER quorum) and a learner's sync; SyncLimit is how long a learner may be
+	// silent once synced. Both in ticks.
+	InitLimit, SyncLimit int
+	// CommitLogSize is how many committed txns the leader keeps for DIFF syncs
+	// (zookeeper.commitLogCount, 500 by default).
+	CommitLogSize int
+}
+
+// LeaderState is what the leader starts from: its epoch files, its last zxid (every logged
+// txn is applied before leading) and the tail of its committed log.
+type LeaderState struct {
+	AcceptedEpoch, CurrentEpoch int64
+	LastZxid                    int64
+	Committed                   []Entry
+}
+
+type peerStage int
+
+const (
+	stInfo       peerStage = iota // FOLLOWERINFO in, waiting for the epoch
+	stEpoch                       // LEADERINFO out, waiting for ACKEPOCH
+	stAckedEpoch                  // ACKEPOCH in, waiting for the epoch quorum
+	stSyncing                     // sync packets and NEWLEADER out: forwarded from now on
+	stNewLeader                   // NEWLEADER acked, waiting for the leader to be established
+	stUpToDate                    // UPTODATE out
+)
+
+type learnerPeer struct {
+	sid      int64
+	observer bool
+	stage    peerStage
+	lastZxid int64 // from ACKEPOCH
+	heard    int   // tick of the last packet from it
+}
+
+// Leader is the leader's ZAB state machine: discovery, synchronisation and broadcast.
+type Leader struct {
+	cfg   LeaderConfig
+	v     Verifier
+	neg   *Negotiation
+	tr    *Tracker
+	peers map[int64]*learnerPeer
+
+	tick, phaseStart int
+	acceptedEpoch    int64
+	currentEpoch     int64
+	newEpoch         int64
+	// Epoch files written in a Ready not yet Advanced are not durable: what depends on them
+	// goes to AfterSync.
+	acceptedDurable, currentDurable bool
+	selfNewLeaderAck                bool
+
+	lastCommitted int64
+	committed     []Entry // committed log window, oldest first
+	outstanding   []Entry // proposed, not committed
+	nextZxid      int64   // last zxid handed out
+	appended      int64   // highest zxid appended in the pending Ready
+	established   bool
+
+	rd             Ready
+	pendingAdvance func()
+	done           error
+}
+
+// ErrNotEstablished is returned by Propose before a quorum acked NEWLEADER.
+var ErrNotEstablished = errors.New("zab: leader not established")
+
+// NewLeader starts a leadership: the driver accepts learner connections and Steps their
+// packets in.
+func NewLeader(cfg LeaderConfig, st LeaderState) *Leader {
+	if cfg.CommitLogSize <= 0 {
+		cfg.CommitLogSize = 500
+	}
+	v := NewVerifier(cfg.Voters)
+	l := &Leader{cfg: cfg, v: v, neg: NewNegotiation(cfg.ID, v, st.AcceptedEpoch, st.CurrentEpoch, st.LastZxid),
+		tr: NewTracker(v), peers: map[int64]*learnerPeer{}, acceptedEpoch: st.AcceptedEpoch,
+		currentEpoch: st.CurrentEpoch, newEpoch: -1, acceptedDurable: true, currentDurable: true,
+		lastCommitted: st.LastZxid, appended: -1, rd: emptyReady()}
+	l.committed = append(l.committed, st.Committed...)
+	l.trim()
+	if l.neg.Connect(cfg.ID, st.AcceptedEpoch) { // a quorum of one
+		l.epochDecided()
+	}
+	return l
+}
+
+// NewEpoch is the epoch being established, or -1 before it is decided.
+func (l *Leader) NewEpoch() int64 { return l.newEpoch }
+
+// Established reports whether a quorum acked NEWLEADER.
+func (l *Leader) Established() bool { return l.established }
+
+// LastCommitted is the last committed zxid (lastProcessedZxid).
+func (l *Leader) LastCommitted() int64 { return l.lastCommitted }
+
+// Done is why the leadership ended, or nil.
+func (l *Leader) Done() error { return l.done }
+
+// Step takes one packet from a learner.
+func (l *Leader) Step(m Message) {
+	if l.done != nil {
+		return
+	}
+	sid := m.From
+	p := l.peers[sid]
+	if m.Type == FollowerInfo || m.Type == ObserverInfo {
+		// A new connection from sid replaces any older one.
+		p = &learnerPeer{sid: sid, observer: m.Type == ObserverInfo || !l.v.IsVoter(sid), heard: l.tick}
+		l.peers[sid] = p
+		if !p.observer && l.neg.Connect(sid, Epoch(m.Zxid)) {
+			l.epochDecided()
+		} else if l.newEpoch >= 0 {
+			l.sendLeaderInfo(p)
+		}
+		return
+	}
+	if p == nil {
+		return // no connection: stale
+	}
+	p.heard = l.tick
+	switch m.Type {
+	case AckEpoch:
+		if p.stage != stEpoch {
+			return
+		}
+		p.lastZxid = m.Zxid
+		quorum, err := l.neg.AckEpoch(sid, m.Epoch, m.Zxid)
+		if err != nil {
+			l.drop(p)
+			return
+		}
+		p.stage = stAckedEpoch
+		if quorum {
+			l.epochAcked()
+		} else if l.neg.EpochAcked() {
+			l.syncPeer(p)
+		}
+	case Ack:
+		if Counter(m.Zxid) == 0 {
+			if p.stage == stSyncing && m.Zxid == MakeZxid(l.newEpoch, 0) {
+				l.newLeaderAcked(p)
+			}
+			return
+		}
+		if !p.observer && p.stage >= stSyncing {
+			l.tr.Ack(sid, m.Zxid)
+			l.tryCommit()
+		}
+	}
+}
+
+// Tick advances the leader's clock by one tick: before it is established each phase must
+// finish within InitLimit ticks; once established it PINGs its learners and steps down when
+// the voters heard from within SyncLimit ticks (itself included) are no longer a quorum
+// (Leader.lead's syncedAckSet check).
+func (l *Leader) Tick() {
+	if l.done != nil {
+		return
+	}
+	l.tick++
+	for _, p := range l.sortedPeers() {
+		limit := l.cfg.InitLimit
+		if p.stage == stUpToDate {
+			limit = l.cfg.SyncLimit
+		}
+		if l.tick-p.heard > limit {
+			l.drop(p)
+		}
+	}
+	if !l.established {
+		if l.tick-l.phaseStart > l.cfg.InitLimit {
+			l.stepDown(fmt.Errorf("zab: leader: %s not reached within initLimit", l.phase()))
+		}
+		return
+	}
+	for _, p := range l.sortedPeers() {
+		if p.stage == stUpToDate {
+			l.send(Message{To: p.sid, Type: Ping, Zxid: l.nextZxid}, false)
+		}
+	}
+	alive := l.v.HasQuorum(func(sid int64) bool {
+		if sid == l.cfg.ID {
+			return true
+		}
+		p := l.peers[sid]
+		return p != nil && p.stage >= stSyncing && l.tick-p.heard <= l.cfg.SyncLimit
+	})
+	if !alive {
+		l.stepDown(errors.New("zab: leader: lost the quorum of synced followers"))
+	}
+}
+
+// Propose appends a txn as the next zxid of the new epoch and sends it to the voters.
+func (l *Leader) Propose(data []byte) (int64, error) {
+	if l.done != nil {
+		return 0, l.done
+	}
+	if !l.established {
+		return 0, ErrNotEstablished
+	}
+	l.nextZxid++
+	e := Entry{Zxid: l.nextZxid, Data: data}
+	l.outstanding = append(l.outstanding, e)
+	l.tr.Add(e.Zxid)
+	l.rd.Append = append(l.rd.Append, e)
+	l.rd.MustSync = true
+	l.appended = e.Zxid
+	for _, p := range l.sortedPeers() {
+		if !p.observer && p.stage >= stSyncing {
+			l.send(Message{To: p.sid, Type: Proposal, Zxid: e.Zxid, Data: data}, false)
+		}
+	}
+	return e.Zxid, nil
+}
+
+// HasReady reports whether Ready has anything.
+func (l *Leader) HasReady() bool { return !l.rd.Empty() }
+
+// Ready returns what to do (see Ready); call Advance once it is done.
+func (l *Leader) Ready() Ready {
+	rd := l.rd
+	l.rd = emptyReady()
+	pendingAppend, pendingAccepted, pendingCurrent := l.appended, rd.AcceptedEpoch, rd.CurrentEpoch
+	l.pendingAdvance = func() {
+		if pendingAccepted >= 0 {
+			l.acceptedDurable = true
+		}
+		if pendingCurrent >= 0 {
+			l.currentDurable = true
+			if !l.selfNewLeaderAck {
+				l.selfNewLeaderAck = true
+				l.newLeaderAcked(nil)
+			}
+		}
+		if pendingAppend >= 0 {
+			l.tr.AckUpTo(l.cfg.ID, pendingAppend)
+			l.tryCommit()
+		}
+	}
+	l.appended = -1
+	return rd
+}
+
+// Advance tells the core the last Ready was done (appends and epoch files durable): the
+// leader acks its own proposals and NEWLEADER.
+func (l *Leader) Advance() {
+	if f := l.pendingAdvance; f != nil {
+		l.pendingAdvance = nil
+		if l.done == nil {
+			f()
+		}
+	}
+}
+
+func (l *Leader) phase() string {
+	switch {
+	case l.newEpoch < 0:
+		return "a quorum of connected followers"
+	case !l.neg.EpochAcked():
+		return "a quorum of ACKEPOCH"
+	}
+	return "a quorum of NEWLEADER acks"
+}
+
+func (l *Leader) stepDown(err error) {
+	l.done = err
+	l.rd.Done = err
+}
+
+func (l *Leader) drop(p *learnerPeer) {
+	delete(l.peers, p.sid)
+	l.rd.Disconnect = append(l.rd.Disconnect, p.sid)
+}
+
+func (l *Leader) sortedPeers() []*learnerPeer {
+	ps := make([]*learnerPeer, 0, len(l.peers))
+	for _, p := range l.peers {
+		ps = append(ps, p)
+	}
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].sid < ps[j-1].sid; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+	return ps
+}
+
+// send queues m; after durable state (afterSync) when it depends on something not yet
+// durable.
+func (l *Leader) send(m Message, afterSync bool) {
+	m.From = l.cfg.ID
+	if afterSync {
+		l.rd.AfterSync = append(l.rd.AfterSync, m)
+		l.rd.MustSync = true
+		return
+	}
+	l.rd.Messages = append(l.rd.Messages, m)
+}
+
+func (l *Leader) epochDecided() {
+	l.newEpoch = l.neg.NewEpoch()
+	l.acceptedEpoch = l.newEpoch
+	l.acceptedDurable = false
+	l.rd.AcceptedEpoch = l.newEpoch
+	l.enterPhase(stInfo, l.sendLeaderInfo)
+	if l.neg.EpochAcked() { // a quorum of one
+		l.epochAcked()
+	}
+}
+
+func (l *Leader) sendLeaderInfo(p *learnerPeer) {
+	l.send(Message{To: p.sid, Type: LeaderInfo, Zxid: MakeZxid(l.newEpoch, 0)}, !l.acceptedDurable)
+	p.stage = stEpoch
+}
+
+func (l *Leader) epochAcked() {
+	l.currentEpoch = l.newEpoch
+	l.currentDurable = false
+	l.rd.CurrentEpoch = l.newEpoch
+	l.enterPhase(stAckedEpoch, l.syncPeer)
+}
+
+// enterPhase starts the next phase (its initLimit clock; its epoch file must be durable)
+// and applies f to the learners waiting in stage.
+func (l *Leader) enterPhase(stage peerStage, f func(*learnerPeer)) {
+	l.rd.MustSync = true
+	l.phaseStart = l.tick
+	for _, p := range l.sortedPeers() {
+		if p.stage == stage {
+			f(p)
+		}
+	}
+}
+
+// syncPeer sends a learner its sync plan, the outstanding proposals and NEWLEADER, and
+// forwards it every proposal from then on.
+func (l *Leader) syncPeer(p *learnerPeer) {
+	after := !l.currentDurable
+	window := make([]int64, len(l.committed))
+	for i, e := range l.committed {
+		window[i] = e.Zxid
+	}
+	c := ChooseSync(p.lastZxid, l.lastCommitted, window)
+	l.send(Message{To: p.sid, Type: c.Mode.Type(), Zxid: c.Zxid}, after)
+	if c.Mode != ModeSnap {
+		for _, e := range l.committed[c.From:] {
+			if p.observer {
+				l.send(Message{To: p.sid, Type: Inform, Zxid: e.Zxid, Data: e.Data}, after)
+				continue
+			}
+			l.send(Message{To: p.sid, Type: Proposal, Zxid: e.Zxid, Data: e.Data}, after)
+			l.send(Message{To: p.sid, Type: Commit, Zxid: e.Zxid}, after)
+		}
+	}
+	if !p.observer {
+		for _, e := range l.outstanding {
+			l.send(Message{To: p.sid, Type: Proposal, Zxid: e.Zxid, Data: e.Data}, after)
+		}
+	}
+	l.send(Message{To: p.sid, Type: NewLeaderMsg, Zxid: MakeZxid(l.newEpoch, 0)}, after)
+	p.stage = stSyncing
+}
+
+// newLeaderAcked counts a NEWLEADER ack (p nil: the leader's own).
+func (l *Leader) newLeaderAcked(p *learnerPeer) {
+	sid := l.cfg.ID
+	if p != nil {
+		sid = p.sid
+		p.stage = stNewLeader
+	}
+	if l.established {
+		if p != nil {
+			l.upToDate(p)
+		}
+		return
+	}
+	if l.neg.AckNewLeader(sid) {
+		l.established = true
+		l.rd.Serving = true
+		l.nextZxid = MakeZxid(l.newEpoch, 0)
+		// An established leader's lastProcessedZxid is newEpoch<<32 (Leader.lead).
+		l.lastCommitted = max(l.lastCommitted, l.nextZxid)
+		for _, q := range l.sortedPeers() {
+			if q.stage == stNewLeader {
+				l.upToDate(q)
+			}
+		}
+	}
+}
+
+func (l *Leader) upToDate(p *learnerPeer) {
+	l.send(Message{To: p.sid, Type: UpToDate}, false)
+	p.stage = stUpToDate
+}
+
+// tryCommit commits, in zxid order, the head proposals a quorum acked: applied here,
+// COMMIT to the voters, INFORM to the observers.
+func (l *Leader) tryCommit() {
+	n := l.tr.Committable()
+	for _, e := range l.outstanding[:n] {
+		l.rd.Commit = append(l.rd.Commit, e)
+		for _, p := range l.sortedPeers() {
+			switch {
+			case p.stage < stSyncing:
+			case p.observer:
+				l.send(Message{To: p.sid, Type: Inform, Zxid: e.Zxid, Data: e.Data}, false)
+			default:
+				l.send(Message{To: p.sid, Type: Commit, Zxid: e.Zxid}, false)
+			}
+		}
+		l.lastCommitted = e.Zxid
+		l.committed = append(l.committed, e)
+	}
+	l.outstanding = l.outstanding[n:]
+	l.trim()
+}
+
+func (l *Leader) trim() {
+	if len(l.committed) > l.cfg.CommitLogSize {
+		l.committed = append([]Entry(nil), l.committed[len(l.committed)-l.cfg.CommitLogSize:]...)
+	}
+}
