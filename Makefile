@@ -36,12 +36,14 @@ fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
 # Side-by-side load benchmarks: zkgo vs Java ZooKeeper 3.9.3 (standalone and 3-node, on
-# loopback, fsync on), the zk-latencies workload, start-up, RSS with 1M znodes and leader
-# re-election. Writes bench/RESULTS.md, bench/results.json and bench/charts/*.png; about 9
-# minutes. Codec micro-benchmarks: go test -run NONE -bench . -benchmem ./jute/...
-BENCH_FLAGS ?= -targets zkgo,java,zkgo3,java3 -workloads read,write,mixed -rounds 2 -duration 7s -warmup 3s \
-	-target-warmup 6s -equal-load 0.7 -equal-load-workloads mixed,write -latencies -startups 5 \
-	-memory-znodes 1000000 -reelection
+# loopback, fsync on; writes also standalone with forceSync=no), the zk-latencies workload,
+# start-up, RSS with 1M znodes, leader re-election, and snapshot write and load of 100k and 1M
+# znodes by each server's own code. Writes bench/RESULTS.md, bench/results.json and
+# bench/charts/*.png; about 12 minutes. Codec micro-benchmarks:
+# go test -run NONE -bench . -benchmem ./jute/...
+BENCH_FLAGS ?= -targets zkgo,java,zkgo3,java3,zkgo-nosync,java-nosync -workloads read,write,mixed -rounds 2 -duration 7s \
+	-warmup 3s -target-warmup 6s -equal-load 0.7 -equal-load-workloads mixed,write -latencies -startups 5 \
+	-memory-znodes 1000000 -reelection -snapshot-znodes 100000,1000000
 bench: build java
 	./bin/zkgo bench $(BENCH_FLAGS) -json bench/results.json -report bench/RESULTS.md
 	$(GO) run ./bench/chartgen -json bench/results.json -out bench/charts

@@ -44,6 +44,14 @@
 // a 3-node ensemble after SIGKILL of its leader (until a survivor reports leader, until a
 // create through a survivor succeeds).
 //
+// Storage: the kinds zkgo-nosync and java-nosync form a third group, standalone servers
+// with forceSync=no (Java reads it as zookeeper.forceSync), on which only the write workload
+// runs (SuiteConfig.NoSyncWorkloads), beside the fsynced standalone group. RunSnapshots times
+// snapshot write and load of the same tree by each server's own code in one process:
+// storage.SaveSnapshot and storage.Restore for zkgo, FileSnap.serialize and
+// FileSnap.deserialize through bench/java/SnapBench.java for Java, compiled with javac
+// against the Debian jars at run time. The report's Storage section puts them side by side.
+//
 // The machine is shared by the client and the servers (2 cores here), and by whatever else
 // runs: each result records the 1-minute load average and the client's CPU. Figures are
 // measurements, never test assertions.

@@ -293,6 +293,7 @@ func (r *Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  %-14s killed %s: new leader after %.0f ms, first write after %.0f ms %s\n", e.Target, e.Killed, e.ElectedMs, e.WriteMs, e.Err)
 		}
 	}
+	r.writeStorageText(w)
 	if gs := r.Goals(); len(gs) > 0 {
 		fmt.Fprintln(w, "\n== goals")
 		for _, g := range gs {
@@ -417,6 +418,7 @@ func (r *Report) WriteMarkdown(w io.Writer, charts []string, extra string) {
 		}
 		fmt.Fprintln(w)
 	}
+	r.writeStorageMarkdown(w)
 	if len(r.Startup) > 0 || len(r.Memory) > 0 || len(r.Reelection) > 0 {
 		fmt.Fprintf(w, "## Resources\n\n")
 	}

@@ -35,8 +35,13 @@ type SuiteConfig struct {
 	// starts, before round 1: the JVM's JIT compiles the request path, and the first
 	// workload does not pay for it.
 	TargetWarmup time.Duration
-	Spec         TargetSpec
-	Logf         func(string, ...any)
+	// NoSyncWorkloads are the workloads run on the forceSync=no group (kinds zkgo-nosync,
+	// java-nosync); empty: write.
+	NoSyncWorkloads []string
+	// Snapshots, when set, times both servers' snapshot write and load (RunSnapshots).
+	Snapshots *SnapshotConfig
+	Spec      TargetSpec
+	Logf      func(string, ...any)
 }
 
 // StartupFigure is the time from exec to the first served request.
@@ -112,6 +117,7 @@ type Report struct {
 	Startup    []StartupFigure    `json:"startup,omitempty"`
 	Memory     []MemoryFigure     `json:"memory,omitempty"`
 	Reelection []ReelectionFigure `json:"reelection,omitempty"`
+	Snapshots  []SnapshotFigure   `json:"snapshots,omitempty"`
 	Notes      []string           `json:"notes,omitempty"`
 }
 
@@ -136,6 +142,8 @@ func groupOfKind(kind string) string {
 		return "standalone"
 	case "zkgo3", "java3":
 		return "3-node"
+	case "zkgo" + NoSyncSuffix, "java" + NoSyncSuffix:
+		return "standalone" + NoSyncSuffix
 	}
 	return "external:" + kind
 }
@@ -184,6 +192,14 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) *Report {
 			t.Close()
 		}
 	}
+	if cfg.Snapshots != nil && ctx.Err() == nil {
+		rep.Snapshots = RunSnapshots(ctx, *cfg.Snapshots, cfg.Spec, logf)
+		for _, f := range rep.Snapshots {
+			if f.Err != "" {
+				rep.note("snapshot benchmark, %s, %d znodes: %s", f.Target, f.Znodes, f.Err)
+			}
+		}
+	}
 	if cfg.MemoryZnodes > 0 {
 		for _, k := range cfg.Targets {
 			if (k == "zkgo" || k == "java" || k == "inproc") && ctx.Err() == nil {
@@ -220,6 +236,20 @@ func runGroup(ctx context.Context, cfg SuiteConfig, rep *Report, group string, k
 	}
 	if len(targets) == 0 {
 		return
+	}
+	if group == "standalone"+NoSyncSuffix {
+		// Only the write path differs: run the chosen workloads, nothing else.
+		only := cfg.NoSyncWorkloads
+		if len(only) == 0 {
+			only = []string{"write"}
+		}
+		var ws []Workload
+		for _, w := range cfg.Workloads {
+			if contains(only, w.Name) {
+				ws = append(ws, w)
+			}
+		}
+		cfg.Workloads, cfg.EqualLoad, cfg.Latencies, cfg.Reelection = ws, 0, nil, false
 	}
 	if cfg.TargetWarmup > 0 && len(cfg.Workloads) > 0 {
 		m, _ := NamedMix("all")

@@ -49,6 +49,10 @@ type TargetSpec struct {
 	JavaHeap    string // -Xmx value for Java (e.g. 1000m); "" keeps the oracle's default
 	TickTime    int    // ms, both kinds
 	Dir         string // parent folder for server directories ("" = a temp dir)
+	// NoForceSync starts the servers with forceSync=no (zoo.cfg; Java reads it as the system
+	// property zookeeper.forceSync): the txn log is never fsynced. The kinds zkgo-nosync and
+	// java-nosync set it.
+	NoForceSync bool
 	Logf        func(string, ...any)
 }
 
@@ -66,6 +70,9 @@ func StartTarget(spec TargetSpec) (Target, StartInfo, error) {
 	}
 	if spec.TickTime <= 0 {
 		spec.TickTime = 2000
+	}
+	if k, ok := strings.CutSuffix(spec.Kind, NoSyncSuffix); ok && (k == "zkgo" || k == "java") {
+		spec.Kind, spec.NoForceSync = k, true
 	}
 	switch spec.Kind {
 	case "zkgo":
@@ -85,6 +92,10 @@ func StartTarget(spec TargetSpec) (Target, StartInfo, error) {
 	}
 	return nil, StartInfo{}, fmt.Errorf("bench: unknown target %q (zkgo, java, zkgo3, java3, inproc, or host:port[/host:port...])", spec.Kind)
 }
+
+// NoSyncSuffix marks the kinds zkgo-nosync and java-nosync (standalone, forceSync=no), and
+// their targets' names and group.
+const NoSyncSuffix = "-nosync"
 
 type external struct{ addrs []string }
 
@@ -117,6 +128,7 @@ type zkgoNode struct {
 
 type zkgoTarget struct {
 	name   string
+	group  string
 	bin    string
 	nodes  []*zkgoNode
 	dir    string
@@ -149,11 +161,15 @@ func startZkgo(spec TargetSpec, n int) (Target, StartInfo, error) {
 	if n > 1 {
 		name = fmt.Sprintf("zkgo-%d", n)
 	}
+	group := groupOf(n)
+	if spec.NoForceSync {
+		name, group = name+NoSyncSuffix, group+NoSyncSuffix
+	}
 	dir, remove, err := workDir(spec, name)
 	if err != nil {
 		return nil, StartInfo{}, err
 	}
-	t := &zkgoTarget{name: name, bin: bin, dir: dir, remove: remove}
+	t := &zkgoTarget{name: name, group: group, bin: bin, dir: dir, remove: remove}
 	var serverLines []string
 	var ports []int
 	if n > 1 {
@@ -178,6 +194,9 @@ func startZkgo(spec TargetSpec, n int) (Target, StartInfo, error) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "tickTime=%d\ninitLimit=10\nsyncLimit=5\ndataDir=%s\n", spec.TickTime, data)
 		fmt.Fprintf(&b, "clientPort=%d\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\nadmin.enableServer=false\n", ports[i])
+		if spec.NoForceSync {
+			b.WriteString("forceSync=no\n")
+		}
 		for _, l := range serverLines {
 			b.WriteString(l + "\n")
 		}
@@ -289,7 +308,7 @@ func (nd *zkgoNode) stop() {
 }
 
 func (t *zkgoTarget) Name() string  { return t.name }
-func (t *zkgoTarget) Group() string { return groupOf(len(t.nodes)) }
+func (t *zkgoTarget) Group() string { return t.group }
 func (t *zkgoTarget) Size() int     { return len(t.nodes) }
 func (t *zkgoTarget) Addrs() []string {
 	var out []string
@@ -349,17 +368,14 @@ func tailFile(path string, n int) string {
 	if err != nil {
 		return err.Error()
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return tail(string(b), n)
 }
 
 // ---- Java through the oracle ----
 
 type javaTarget struct {
 	name    string
+	group   string
 	servers []*oracle.Server
 	ens     *oracle.Ensemble
 }
@@ -369,6 +385,9 @@ func javaOptions(spec TargetSpec) oracle.Options {
 	if spec.JavaHeap != "" {
 		o.JVMFlags = append(o.JVMFlags, "-Xmx"+spec.JavaHeap)
 	}
+	if spec.NoForceSync {
+		o.Extra = append(o.Extra, "forceSync=no")
+	}
 	return o
 }
 
@@ -377,9 +396,12 @@ func startJava(spec TargetSpec, n int) (Target, StartInfo, error) {
 	if _, err := oracle.Ensure(spec.JavaVersion); err != nil {
 		return nil, StartInfo{}, err
 	}
-	t := &javaTarget{name: "java-" + spec.JavaVersion}
+	t := &javaTarget{name: "java-" + spec.JavaVersion, group: groupOf(n)}
 	if n > 1 {
 		t.name += "-" + strconv.Itoa(n)
+	}
+	if spec.NoForceSync {
+		t.name, t.group = t.name+NoSyncSuffix, t.group+NoSyncSuffix
 	}
 	start := time.Now()
 	if n == 1 {
@@ -422,7 +444,7 @@ func startJava(spec TargetSpec, n int) (Target, StartInfo, error) {
 }
 
 func (t *javaTarget) Name() string  { return t.name }
-func (t *javaTarget) Group() string { return groupOf(len(t.servers)) }
+func (t *javaTarget) Group() string { return t.group }
 func (t *javaTarget) Size() int     { return len(t.servers) }
 func (t *javaTarget) Addrs() []string {
 	var out []string

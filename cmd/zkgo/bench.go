@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -65,6 +66,9 @@ Flags:
 	targetWarmup := fs.Duration("target-warmup", 0, "unrecorded load on every target after it starts, before round 1 (JIT warm-up)")
 	startups := fs.Int("startups", 0, "extra fresh starts of each standalone target for the start-up figure")
 	reelect := fs.Bool("reelection", false, "kill the leader of each ensemble target and time the recovery")
+	nosyncW := fs.String("nosync-workloads", "write", "workloads run on the forceSync=no targets (zkgo-nosync, java-nosync)")
+	snapZnodes := fs.String("snapshot-znodes", "", "time zkgo's and Java's snapshot write and load on trees of these sizes, e.g. 100000,1000000")
+	snapRepeats := fs.Int("snapshot-repeats", 3, "writes and loads per tree for -snapshot-znodes")
 	javaVersion := fs.String("java-version", "3.9.3", "Java ZooKeeper version")
 	javaHeap := fs.String("java-heap", "1000m", "Java -Xmx (zkEnv.sh's default ZK_SERVER_HEAP is 1000 MB; empty keeps the oracle's 256m)")
 	tick := fs.Int("tick", 2000, "tickTime (ms) for every server")
@@ -123,6 +127,19 @@ Flags:
 			MemoryZnodes: *memZnodes, MemoryValue: *memValue, Reelection: *reelect, Startups: *startups, TargetWarmup: *targetWarmup, Logf: logf,
 			Spec: bench.TargetSpec{ZkgoBin: *zkgoBin, JavaVersion: *javaVersion, JavaHeap: *javaHeap, TickTime: *tick, Dir: *dir},
 		}
+		cfg.NoSyncWorkloads = splitList(*nosyncW)
+		if *snapZnodes != "" {
+			sc := &bench.SnapshotConfig{ValueSize: *memValue, Repeats: *snapRepeats}
+			for _, v := range splitList(*snapZnodes) {
+				n, err := strconv.Atoi(v)
+				if err != nil || n <= 0 {
+					fmt.Fprintf(os.Stderr, "-snapshot-znodes: bad size %q\n", v)
+					return 2
+				}
+				sc.Znodes = append(sc.Znodes, n)
+			}
+			cfg.Snapshots = sc
+		}
 		if *latencies {
 			cfg.Latencies = &bench.LatencyConfig{N: *latN, Depth: *latDepth, ValueSize: *latSize}
 		}
@@ -141,7 +158,7 @@ Flags:
 		rep.Command = "zkgo bench " + strings.Join(args, " ")
 		rep.Versions["zkgo"] = zkserver.Version + gitState()
 		if strings.Contains(*targets, "java") {
-			rep.Versions["Java ZooKeeper"] = *javaVersion + " (Debian package, oracle harness: -XX:+UseSerialGC -Xmx" + strings.TrimPrefix(*javaHeap, "-Xmx") + ", forceSync=yes)"
+			rep.Versions["Java ZooKeeper"] = *javaVersion + " (Debian package, oracle harness: -XX:+UseSerialGC -Xmx" + strings.TrimPrefix(*javaHeap, "-Xmx") + ", forceSync=yes; forceSync=no for the -nosync targets)"
 		}
 		rep.Versions["client"] = "github.com/go-zookeeper/zk v1.0.4"
 		if *memprofile != "" {

@@ -58,6 +58,21 @@ func ReadSnapshot(r *wire.SnapshotReader) (*Tree, error) {
 	return t, nil
 }
 
+// LoadSnapshot reads a whole snapshot body from r (sessions, ACL cache, nodes) into a new tree
+// whose LastZxid is zxid, the zxid in the file's name. The caller checks the seals (r.Finish).
+func LoadSnapshot(r *wire.SnapshotReader, zxid int64) (*Tree, []wire.SnapSession, error) {
+	ss, err := r.Sessions()
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := ReadSnapshot(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.LastZxid = zxid
+	return t, ss, nil
+}
+
 // SnapshotFunc copies the tree's state now (nodes share their immutable data slices) and
 // returns a function that writes it as a snapshot file body with the given sessions, the
 // digest trailer and the lastProcessedZxid trailer. The copy makes it safe to write in the

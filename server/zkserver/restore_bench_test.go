@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkgo/zkgo/jute/records"
+	"github.com/zkgo/zkgo/bench"
 	"github.com/zkgo/zkgo/oracle"
 	"github.com/zkgo/zkgo/server/datatree"
 	"github.com/zkgo/zkgo/wire"
@@ -20,18 +20,7 @@ func writeDataset(b *testing.B, n int) (string, time.Duration) {
 	dir := b.TempDir()
 	v2 := filepath.Join(dir, "version-2")
 	os.MkdirAll(v2, 0o755)
-	t := datatree.New()
-	data := make([]byte, 100)
-	zxid := int64(1)
-	for i := 0; i < n; i++ {
-		parent := fmt.Sprintf("/p%04d", i/1000)
-		if i%1000 == 0 {
-			zxid++
-			t.ApplyTxn(&records.TxnHeader{Zxid: zxid, Type: 1, Time: 1}, &records.CreateTxn{Path: parent, Data: []byte{}, ACL: datatree.OpenACL, ParentCVersion: -1})
-		}
-		zxid++
-		t.ApplyTxn(&records.TxnHeader{Zxid: zxid, Type: 1, Time: 1}, &records.CreateTxn{Path: fmt.Sprintf("%s/n%07d", parent, i), Data: data, ACL: datatree.OpenACL, ParentCVersion: -1})
-	}
+	t := bench.BuildTree(n, 100)
 	start := time.Now()
 	f, err := os.Create(filepath.Join(v2, fmt.Sprintf("snapshot.%x", t.LastZxid)))
 	if err != nil {

@@ -30,15 +30,10 @@ type loader struct {
 }
 
 func (l *loader) LoadSnapshot(r *wire.SnapshotReader, zxid int64) error {
-	ss, err := r.Sessions()
+	t, ss, err := datatree.LoadSnapshot(r, zxid)
 	if err != nil {
 		return err
 	}
-	t, err := datatree.ReadSnapshot(r)
-	if err != nil {
-		return err
-	}
-	t.LastZxid = zxid
 	l.tree = t
 	l.sessions = map[int64]int32{}
 	for _, s := range ss {
