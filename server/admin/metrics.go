@@ -210,6 +210,10 @@ type Metrics struct {
 	counterSets map[string]*CounterSet
 
 	extra *extraMetrics // zkgo_* Prometheus metrics
+
+	// the ones every request feeds, looked up once
+	readLat, updateLat *Summary
+	readNS, writeNS    *SummarySet
 }
 
 // NewMetrics returns the metrics, all at zero.
@@ -236,6 +240,8 @@ func NewMetrics() *Metrics {
 	for _, n := range javaAdvancedSummarySets {
 		m.sets[n] = &SummarySet{name: n, advanced: true, m: map[string]*Summary{}}
 	}
+	m.readLat, m.updateLat = m.summaries["readlatency"], m.summaries["updatelatency"]
+	m.readNS, m.writeNS = m.sets["read_per_namespace"], m.sets["write_per_namespace"]
 	for _, n := range javaCounterSets {
 		m.counterSets[n] = &CounterSet{m: map[string]*atomic.Int64{}}
 	}
@@ -277,16 +283,16 @@ type Request struct {
 func (m *Metrics) ObserveRequest(r Request) {
 	ms := r.Latency.Milliseconds()
 	if r.Write {
-		m.summaries["updatelatency"].Add(ms)
+		m.updateLat.Add(ms)
 	} else {
-		m.summaries["readlatency"].Add(ms)
+		m.readLat.Add(ms)
 	}
 	if r.Counted {
 		if ns := topNamespace(r.Path); ns != "" {
 			if r.Write {
-				m.sets["write_per_namespace"].Add(ns, int64(len(r.Path))+r.Bytes)
+				m.writeNS.Add(ns, int64(len(r.Path))+r.Bytes)
 			} else {
-				m.sets["read_per_namespace"].Add(ns, int64(len(r.Path))+r.Bytes+statOverheadBytes)
+				m.readNS.Add(ns, int64(len(r.Path))+r.Bytes+statOverheadBytes)
 			}
 		}
 	}
@@ -296,13 +302,15 @@ func (m *Metrics) ObserveRequest(r Request) {
 // statOverheadBytes is DataTree.STAT_OVERHEAD_BYTES.
 const statOverheadBytes = 6*8 + 5*4
 
-// topNamespace is PathUtils.getTopNamespace: the first path component, "" for "/".
+// topNamespace is PathUtils.getTopNamespace: the first path component, "" for "/" (the
+// second element of a split at "/", without allocating).
 func topNamespace(p string) string {
-	parts := strings.Split(p, "/")
-	if len(parts) > 1 {
-		return parts[1]
+	_, rest, ok := strings.Cut(p, "/")
+	if !ok {
+		return ""
 	}
-	return ""
+	ns, _, _ := strings.Cut(rest, "/")
+	return ns
 }
 
 // ObserveFsync records one txn-log fsync: Java's fsynctime (ms) and zkgo_fsync_seconds. Its

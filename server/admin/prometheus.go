@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,7 @@ import (
 // extraMetrics are zkgo's own Prometheus metrics, all named zkgo_*.
 type extraMetrics struct {
 	reqLatency   *prometheus.HistogramVec
+	reqByOp      sync.Map // op name -> prometheus.Observer of reqLatency
 	fsync        prometheus.Histogram
 	batchEntries prometheus.Histogram
 	batchBytes   prometheus.Histogram
@@ -46,7 +48,11 @@ func newExtraMetrics() *extraMetrics {
 }
 
 func (e *extraMetrics) request(op string, d time.Duration) {
-	e.reqLatency.WithLabelValues(op).Observe(d.Seconds())
+	o, ok := e.reqByOp.Load(op)
+	if !ok {
+		o, _ = e.reqByOp.LoadOrStore(op, e.reqLatency.WithLabelValues(op))
+	}
+	o.(prometheus.Observer).Observe(d.Seconds())
 }
 
 type famKind int
