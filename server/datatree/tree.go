@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf16"
+	"unsafe"
 
 	"github.com/zkgo/zkgo/jute/records"
 	"github.com/zkgo/zkgo/wire"
@@ -376,9 +377,9 @@ func nodeDigest(path string, n *Node) uint64 {
 	if path == "/" {
 		path = ""
 	}
-	h := crc32.NewIEEE()
-	h.Write([]byte(path))
-	h.Write(n.Data)
+	// crc32.Update on the table directly: no hash object and no copy of the path.
+	crc := crc32.Update(0, crc32.IEEETable, unsafe.Slice(unsafe.StringData(path), len(path)))
+	crc = crc32.Update(crc, crc32.IEEETable, n.Data)
 	var b [60]byte
 	s := &n.Stat
 	binary.BigEndian.PutUint64(b[0:], uint64(s.Czxid))
@@ -390,8 +391,7 @@ func nodeDigest(path string, n *Node) uint64 {
 	binary.BigEndian.PutUint32(b[44:], uint32(s.Cversion))
 	binary.BigEndian.PutUint32(b[48:], uint32(s.Aversion))
 	binary.BigEndian.PutUint64(b[52:], uint64(s.EphemeralOwner))
-	h.Write(b[:])
-	return uint64(h.Sum32())
+	return uint64(crc32.Update(crc, crc32.IEEETable, b[:]))
 }
 
 // NodeDigest exposes the node digest for tests.

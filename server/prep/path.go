@@ -19,7 +19,7 @@ func ValidatePath(path string) error {
 	if path[len(path)-1] == '/' {
 		return wire.ErrBadArguments
 	}
-	for _, seg := range strings.Split(path[1:], "/") {
+	for seg := range strings.SplitSeq(path[1:], "/") {
 		if seg == "" || seg == "." || seg == ".." {
 			return wire.ErrBadArguments
 		}
