@@ -36,7 +36,7 @@ func NewRequest(op Op) jute.Record {
 	case OpCheck:
 		return new(records.CheckVersionRequest)
 	case OpReconfig:
-		return new(records.ReconfigRequest)
+		return new(ReconfigRequest)
 	case OpCheckWatches:
 		return new(records.CheckWatchesRequest)
 	case OpRemoveWatches:

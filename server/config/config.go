@@ -57,6 +57,13 @@ type Config struct {
 	Servers           []Server
 	PeerType          string
 	StandaloneEnabled bool
+	// ReconfigEnabled is reconfigEnabled (dynamic reconfiguration, default false).
+	ReconfigEnabled bool
+	// DynamicConfigFile is dynamicConfigFile: the server lines live there, and ConfigVersion
+	// comes from its name's hex suffix (zoo.cfg.dynamic.100000000).
+	DynamicConfigFile string
+	// ConfigVersion is the version of the configuration read (0 for static server lines).
+	ConfigVersion int64
 	// Props holds the ZooKeeper system properties set from zoo.cfg's other keys
 	// ("zookeeper."+key) and from the environment (e.g. JVM -D flags).
 	Props map[string]string
@@ -217,12 +224,16 @@ func Parse(r io.Reader) (*Config, error) {
 			c.PeerType = val
 		case key == "standaloneEnabled":
 			c.StandaloneEnabled, err = parseBool(val, bad)
+		case key == "reconfigEnabled":
+			c.ReconfigEnabled, err = parseBool(val, bad)
+		case key == "dynamicConfigFile":
+			c.DynamicConfigFile = val
 		case strings.HasPrefix(key, "server."):
 			var s Server
 			s, err = parseServer(key, val)
 			c.Servers = append(c.Servers, s)
 		case key == "electionAlg" || key == "quorumListenOnAllIPs" || key == "electionPortBindRetry" ||
-			key == "reconfigEnabled" || key == "dynamicConfigFile" || key == "secureClientPort" ||
+			key == "secureClientPort" ||
 			key == "localSessionsEnabled" || key == "localSessionsUpgradingEnabled" || key == "syncEnabled" ||
 			key == "clientPortListenBacklog" || strings.HasPrefix(key, "group.") || strings.HasPrefix(key, "weight."):
 			c.Unknown = append(c.Unknown, key)
@@ -251,6 +262,11 @@ func Parse(r io.Reader) (*Config, error) {
 	}
 	if c.DataLogDir == "" {
 		c.DataLogDir = c.DataDir
+	}
+	if c.DynamicConfigFile != "" {
+		if err := c.loadDynamic(); err != nil {
+			return nil, err
+		}
 	}
 	if c.ClientPort == 0 && len(c.Servers) == 0 {
 		return nil, fmt.Errorf("config: clientPort is not set")

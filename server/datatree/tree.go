@@ -414,3 +414,18 @@ func (t *Tree) changed(path string, n *Node) {
 	n.digest = nodeDigest(path, n)
 	t.digest += n.digest
 }
+
+// SetConfigNode writes the ensemble's config text into /zookeeper/config outside any txn, as
+// Java's ZKDatabase.initConfigInZKDatabase does when a config becomes active: version -1,
+// mzxid the config's version, mtime now. It fires the node's data watches.
+func (t *Tree) SetConfigNode(data []byte, version, mtime int64) []Trigger {
+	if t.nodes[ConfigPath] == nil {
+		if t.nodes[ZookeeperPath] == nil {
+			return nil
+		}
+		t.addRaw(ConfigPath, &Node{Data: []byte{}, ACL: t.acls.intern(ReadACL), Stat: records.StatPersisted{Aversion: -1}})
+	}
+	var r Result
+	t.setData(&r, ConfigPath, data, -1, version, mtime)
+	return r.Triggers
+}

@@ -107,13 +107,22 @@ func New(cfg Config) *Election {
 	if cfg.MaxNotificationInterval <= 0 {
 		cfg.MaxNotificationInterval = DefaultMaxNotificationInterval
 	}
-	e := &Election{cfg: cfg, voters: map[int64]bool{}, state: wire.Looking, propLeader: -1, propZxid: -1}
-	for _, v := range cfg.Voters {
+	e := &Election{cfg: cfg, state: wire.Looking, propLeader: -1, propZxid: -1}
+	e.SetVoters(cfg.Voters, cfg.Observer)
+	return e
+}
+
+// SetVoters replaces the participants and this peer's learner type (a reconfig activated):
+// from the next election on, quorums are majorities of these voters and only their votes
+// count.
+func (e *Election) SetVoters(voters []int64, observer bool) {
+	e.voters = map[int64]bool{}
+	for _, v := range voters {
 		e.voters[v] = true
 	}
 	e.cfg.Voters = slices.Sorted(maps.Keys(e.voters))
+	e.cfg.Observer = observer
 	e.half = len(e.voters) / 2
-	return e
 }
 
 // ID is this peer's sid.

@@ -382,6 +382,9 @@ func (n *Node) replyWrite(r *request, t *prep.Txn, res *datatree.Result) {
 			c.reply(r.xid, zxid, code, nil)
 		case r.op == wire.OpMulti:
 			c.reply(r.xid, zxid, wire.OK, multiResponse(res))
+		case r.op == wire.OpReconfig && res.Err == wire.OK:
+			// FinalRequestProcessor: the config now active (as text) and the node's stat.
+			c.reply(r.xid, zxid, wire.OK, &records.GetDataResponse{Data: []byte(n.rc.committed.Text()), Stat: res.Stat})
 		default:
 			c.reply(r.xid, zxid, wire.Code(res.Err), writeResponse(r.op, res))
 		}

@@ -93,6 +93,11 @@ type Options struct {
 	// ObserveRequest, when set, is called on the node loop for every answered request
 	// (metrics); it must not block.
 	ObserveRequest func(Observed)
+	// ReconfigEnabled is reconfigEnabled; StandaloneEnabled is standaloneEnabled (a reconfig
+	// must leave 2 voters). OnActivate is told of every config that becomes active.
+	ReconfigEnabled   bool
+	StandaloneEnabled bool
+	OnActivate        ActivateFunc
 }
 
 func (o *Options) defaults() {
@@ -209,6 +214,9 @@ type Node struct {
 	Stats     Stats
 	start     time.Time
 	digestLog []ZxidDigest
+
+	rc       reconfigState
+	leaderID int64 // learner: the leader followed
 }
 
 // New returns a node over a tree (restored or fresh) whose last applied zxid is tree.LastZxid.

@@ -144,6 +144,7 @@ func (n *Node) SetRole(role Role, link LeaderLink) {
 	if role != RoleLeader {
 		n.lead = nil
 	}
+	n.rc.next, n.rc.acks, n.rc.released, n.rc.inFlight, n.rc.stepDown = nil, nil, false, 0, false
 }
 
 // dropClients closes every client connection and forgets their queued requests, so nothing
@@ -238,6 +239,9 @@ func (n *Node) LearnerProposal(payload []byte, inform bool) error {
 		t.Digest = e.Digest.TreeDigest
 	}
 	p := &pending{txn: t, payload: payload, digest: e.Digest != nil}
+	if v := reconfigTxnConfig(&t.Header, t.Record, false); v != nil {
+		n.SetLastSeenConfig(v) // Follower.processPacket: a reconfig proposal is last seen
+	}
 	n.pending = append(n.pending, p)
 	n.wal.Append(t.Header.Zxid, payload)
 	if inform {
@@ -307,5 +311,9 @@ func (n *Node) ReplaceTree(t *datatree.Tree, sessions map[int64]int32) {
 func newPrepFor(n *Node) *prep.Prep {
 	p := prep.New(n.tree, n.auth, sessionView{n.sessions})
 	p.ExtendedTypes = n.opts.ExtendedTypes
+	p.ReconfigEnable, p.StandaloneEnabled = n.opts.ReconfigEnabled, n.opts.StandaloneEnabled
+	if n.role == RoleLeader && n.rc.committed != nil {
+		p.Ensemble = leaderEnsemble{n}
+	}
 	return p
 }

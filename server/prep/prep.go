@@ -77,7 +77,11 @@ type Prep struct {
 	Auth           *Auth
 	Sessions       Sessions
 	ExtendedTypes  bool // zookeeper.extendedTypesEnabled: TTL nodes
-	ReconfigEnable bool
+	ReconfigEnable bool // reconfigEnabled
+	// StandaloneEnabled is standaloneEnabled: a reconfig must then leave at least 2 voters.
+	StandaloneEnabled bool
+	// Ensemble is the leader's view for reconfig requests; nil on a standalone server.
+	Ensemble Ensemble
 
 	pending  map[string]*change
 	order    []*change
@@ -427,7 +431,7 @@ func (p *Prep) prepareOne(op wire.Op, body jute.Record, r *Request, ctx *txnCtx)
 		}
 		return &records.CheckVersionTxn{Path: req.Path, Version: v}, nil
 	case wire.OpReconfig:
-		return nil, wire.ErrReconfigDisabled
+		return p.reconfig(body, r, ctx)
 	case wire.OpCreateSession:
 		return &records.CreateSessionTxn{TimeOut: r.Timeout}, nil
 	case wire.OpCloseSession:

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/zkgo/zkgo/server/config"
@@ -37,12 +38,23 @@ type Peer struct {
 
 	// Role reports the last role taken (for tests and 4lw), read with RoleNow.
 	roleCh chan node.Role
+
+	mu sync.Mutex // guards Cfg.Servers, which an activated reconfig replaces
+}
+
+func (p *Peer) log() *slog.Logger {
+	if p.Logger == nil {
+		return slog.Default()
+	}
+	return p.Logger
 }
 
 // Self is this peer's server line.
 func (p *Peer) Self() (config.Server, bool) { return p.server(p.MyID) }
 
 func (p *Peer) server(id int64) (config.Server, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, s := range p.Cfg.Servers {
 		if s.ID == id {
 			return s, true
@@ -52,6 +64,8 @@ func (p *Peer) server(id int64) (config.Server, bool) {
 }
 
 func (p *Peer) voters() []int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var v []int64
 	for _, s := range p.Cfg.Servers {
 		if !s.Observer {
@@ -132,6 +146,11 @@ func (p *Peer) Run(ctx context.Context) error {
 			continue
 		}
 		p.Logger.Info("election done", "leader", leader, "took", time.Since(start).String())
+		if s, ok := p.Self(); ok {
+			self = s
+		} else {
+			self.Observer = false // not in the config: a non-voting participant
+		}
 		if leader == p.MyID && !self.Observer {
 			err = p.lead(ctx)
 		} else {

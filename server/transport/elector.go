@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -90,30 +89,7 @@ func ElectorConfigFrom(c *config.Config, myid int64, lg *slog.Logger) (ElectorCo
 // then ";clientHost:clientPort" when the line gave a client address, one per line by sid, then
 // "version=<hex>" with no newline.
 func ConfigText(servers []config.Server, version int64) []byte {
-	ss := slices.Clone(servers)
-	slices.SortFunc(ss, func(a, b config.Server) int { return cmp.Compare(a.ID, b.ID) })
-	var b []byte
-	for _, s := range ss {
-		b = fmt.Appendf(b, "server.%d=%s:%d:%d", s.ID, bracket(s.Host), s.QuorumPort, s.ElectionPort)
-		if s.Observer {
-			b = append(b, ":observer"...)
-		} else {
-			b = append(b, ":participant"...)
-		}
-		if s.HasClientAddr {
-			b = fmt.Appendf(b, ";%s:%d", bracket(s.ClientHost), s.ClientPort)
-		}
-		b = append(b, '\n')
-	}
-	return fmt.Appendf(b, "version=%x", version)
-}
-
-// bracket is QuorumServer.delimitedHostString: IPv6 literals in brackets.
-func bracket(host string) string {
-	if strings.Contains(host, ":") {
-		return "[" + host + "]"
-	}
-	return host
+	return []byte(config.NewVerifier(servers, version).Text())
 }
 
 // Elector runs FastLeaderElection for one server over the election port: the pure core of
@@ -252,6 +228,27 @@ func (e *Elector) SetVote(state wire.ServerState, v election.Vote) error {
 // on a version-0 config).
 func (e *Elector) SetConfigVersion(version int64) error {
 	return e.do(context.Background(), func() { e.core.SetConfigText(ConfigText(e.cfg.Servers, version)) })
+}
+
+// SetConfig switches to a new configuration (a reconfig activated): its servers' election
+// addresses, voters and this server's learner type, and its config text in notifications.
+func (e *Elector) SetConfig(servers []config.Server, version int64) error {
+	return e.do(context.Background(), func() {
+		e.cfg.Servers = slices.Clone(servers)
+		var voters []int64
+		for _, s := range servers {
+			if !s.Observer {
+				voters = append(voters, s.ID)
+			}
+			if s.ID == e.cfg.MyID {
+				e.observer = s.Observer
+			} else {
+				e.tr.SetPeerAddr(s.ID, net.JoinHostPort(s.Host, strconv.Itoa(s.ElectionPort)))
+			}
+		}
+		e.core.SetVoters(voters, e.observer)
+		e.core.SetConfigText(ConfigText(servers, version))
+	})
 }
 
 // Status is a snapshot of the election state.

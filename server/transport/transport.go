@@ -216,6 +216,13 @@ func (t *Transport) ConnectAll() {
 	}
 }
 
+// SetPeerAddr sets (or adds) a peer's election address, for a server a reconfig added.
+func (t *Transport) SetPeerAddr(sid int64, addr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.peerLocked(sid).addr = addr
+}
+
 // Connected reports whether a connection to sid is up.
 func (t *Transport) Connected(sid int64) bool {
 	t.mu.Lock()

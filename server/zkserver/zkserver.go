@@ -79,6 +79,8 @@ func Start(cfg *config.Config, o Options) (*Server, error) {
 		SkipACL:           cfg.BoolProp("skipACL"),
 		Digest:            digestEnabled(cfg),
 		Logger:            lg,
+		ReconfigEnabled:   cfg.ReconfigEnabled,
+		StandaloneEnabled: cfg.StandaloneEnabled,
 	}
 	nopts.SuperDigest, _ = cfg.Prop("DigestAuthenticationProvider.superDigest")
 	if v, ok := cfg.Prop("znode.container.checkIntervalMs"); ok {
@@ -95,7 +97,7 @@ func Start(cfg *config.Config, o Options) (*Server, error) {
 	s.closers = append(s.closers, restore.close)
 	s.ops.store = restore.store
 	tree := restore.tree
-	quorumMode := len(cfg.Servers) > 0
+	quorumMode := cfg.Quorum()
 	if quorumMode {
 		if nopts.MyID, err = config.ReadMyID(cfg.DataDir); err != nil {
 			return nil, err
@@ -111,6 +113,13 @@ func Start(cfg *config.Config, o Options) (*Server, error) {
 			}
 		}
 	}
+	if quorumMode {
+		nopts.OnActivate = func(v *config.Verifier) {
+			if s.Peer != nil {
+				s.Peer.Activated(v)
+			}
+		}
+	}
 	s.Node = node.New(nopts, tree, restore.store)
 	s.Node.SetReload(func(zxid int64) (*datatree.Tree, map[int64]int32, error) {
 		return reloadAt(cfg, lg, restore.store, zxid)
@@ -120,7 +129,10 @@ func Start(cfg *config.Config, o Options) (*Server, error) {
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.Node.Run() }()
 	if quorumMode {
-		s.Node.Do(func() { s.Node.SetRole(node.RoleLooking, nil) })
+		s.Node.Do(func() {
+			s.Node.InitConfig(cfg.Verifier())
+			s.Node.SetRole(node.RoleLooking, nil)
+		})
 		el := o.Elector
 		if el == nil {
 			if el, err = newElector(cfg, nopts.MyID, lg); err != nil {
