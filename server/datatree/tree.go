@@ -295,6 +295,8 @@ func (t *Tree) AddNode(path string, data []byte, aclIdx int64, st records.StatPe
 		path = "/"
 	}
 	n := &Node{Data: data, ACL: aclIdx, Stat: st}
+	// The digest now, while path, data and stat are in the cache; FinishLoad sums them.
+	n.digest = nodeDigest(path, n)
 	if path == "/" {
 		if old := t.nodes["/"]; old != nil {
 			n.children = old.children
@@ -319,14 +321,18 @@ func (t *Tree) AddNode(path string, data []byte, aclIdx int64, st records.StatPe
 	return nil
 }
 
-// FinishLoad recomputes derived state after a snapshot was loaded.
+// FinishLoad recomputes derived state after a snapshot was loaded: unused ACLs go, and the
+// tree's digest is the sum of the node digests AddNode computed.
 func (t *Tree) FinishLoad() {
 	for idx := range t.acls.byIndex {
 		if t.acls.refs[idx] == 0 {
 			t.acls.release(idx)
 		}
 	}
-	t.recomputeDigest()
+	t.digest = 0
+	for _, n := range t.nodes {
+		t.digest += n.digest
+	}
 }
 
 // PathError is a tree consistency error.
