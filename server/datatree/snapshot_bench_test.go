@@ -2,10 +2,9 @@ package datatree_test
 
 import (
 	"bytes"
-	"fmt"
 	"testing"
 
-	"github.com/zkgo/zkgo/jute/records"
+	"github.com/zkgo/zkgo/bench"
 	"github.com/zkgo/zkgo/server/datatree"
 	"github.com/zkgo/zkgo/wire"
 )
@@ -13,18 +12,7 @@ import (
 // BenchmarkReadSnapshot decodes an in-memory snapshot of 200k znodes of 100 B into a tree (the
 // CPU part of a restore): go test -run NONE -bench ReadSnapshot -benchmem ./server/datatree
 func BenchmarkReadSnapshot(b *testing.B) {
-	t := datatree.New()
-	data := make([]byte, 100)
-	zxid := int64(1)
-	for i := 0; i < 200_000; i++ {
-		parent := fmt.Sprintf("/p%04d", i/1000)
-		if i%1000 == 0 {
-			zxid++
-			t.ApplyTxn(&records.TxnHeader{Zxid: zxid, Type: 1, Time: 1}, &records.CreateTxn{Path: parent, Data: []byte{}, ACL: datatree.OpenACL, ParentCVersion: -1})
-		}
-		zxid++
-		t.ApplyTxn(&records.TxnHeader{Zxid: zxid, Type: 1, Time: 1}, &records.CreateTxn{Path: fmt.Sprintf("%s/n%07d", parent, i), Data: data, ACL: datatree.OpenACL, ParentCVersion: -1})
-	}
+	t := bench.BuildTree(200_000, 100)
 	var buf bytes.Buffer
 	w, err := wire.NewSnapshotWriter(&buf, wire.CompressNone)
 	if err != nil {
@@ -41,7 +29,7 @@ func BenchmarkReadSnapshot(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		got, _, err := datatree.LoadSnapshot(r, zxid)
+		got, _, err := datatree.LoadSnapshot(r, t.LastZxid)
 		if err != nil {
 			b.Fatal(err)
 		}
