@@ -49,8 +49,10 @@
 //     its round and our state.
 //   - Vote.Equal is Java's Vote.equals (see there); quorums are majorities (QuorumMaj).
 //
-// Not done, on purpose: dynamic reconfiguration (the config text of received notifications
-// is not parsed, so a higher config version never restarts the election as it would in Java),
+// Dynamic reconfiguration: the quorum peer replaces the voters (SetVoters) and the config text
+// (SetConfigText) when a config activates. Not done, on purpose: the config text of received
+// notifications is not parsed, so a higher config version never restarts the election as it
+// would in Java (zkgo learns configs from its leader: NEWLEADER and COMMITANDACTIVATE);
 // hierarchical quorums (only their weight-0 rule) and the QuorumOracleMaj of two-node
 // ensembles. On a notification timeout Java re-sends only when some peer's send queue is empty
 // and otherwise only reconnects; here the proposal is always re-sent, which replaces an

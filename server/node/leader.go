@@ -76,11 +76,9 @@ func (l *leaderState) broadcast(p *pending) {
 func (l *leaderState) tryCommit() {
 	n := l.n
 	done := 0
-	for done < len(n.pending) && l.quorum(n.pending[done].acks) {
+	for done < len(n.pending) && l.quorum(n.pending[done].acks) && n.reconfigMayCommit(n.pending[done]) {
 		p := n.pending[done]
-		z := p.txn.Header.Zxid
-		commit := &records.QuorumPacket{Type: PktCommit, Zxid: z}
-		inform := &records.QuorumPacket{Type: PktInform, Zxid: z, Data: p.payload}
+		commit, inform := n.commitPackets(p)
 		for _, lp := range l.forwarding {
 			if lp.Observer() {
 				lp.Send(inform)
@@ -88,6 +86,7 @@ func (l *leaderState) tryCommit() {
 				lp.Send(commit)
 			}
 		}
+		n.committedReconfig(p)
 		n.apply(p)
 		n.pending[done] = nil
 		done++
@@ -169,6 +168,7 @@ func (n *Node) LeaderAck(sid, zxid int64) {
 	for _, p := range n.pending {
 		if p.txn.Header.Zxid == zxid {
 			p.acks[sid] = true
+			n.reconfigAck(sid, zxid)
 			break
 		}
 	}

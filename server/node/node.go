@@ -357,6 +357,7 @@ func (n *Node) propose(r *prep.Request) {
 	n.nextZxid++
 	t := n.prep.Prepare(r, n.nextZxid, nowMs())
 	p := &pending{txn: t, payload: t.Marshal(n.opts.Digest), digest: n.opts.Digest}
+	n.proposedReconfig(p)
 	if n.role == RoleLeader {
 		p.acks = map[int64]bool{}
 		n.lead.broadcast(p)
@@ -377,6 +378,7 @@ func (n *Node) durable(z int64) {
 			if !p.durable {
 				p.durable = true
 				p.acks[n.opts.MyID] = true
+				n.reconfigAck(n.opts.MyID, p.txn.Header.Zxid)
 			}
 		}
 		n.lead.tryCommit()

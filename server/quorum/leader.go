@@ -13,6 +13,7 @@ import (
 	"github.com/zkgo/zkgo/jute"
 	"github.com/zkgo/zkgo/jute/records"
 	"github.com/zkgo/zkgo/server/node"
+	"github.com/zkgo/zkgo/server/zab"
 )
 
 // leading is the shared state of one leadership: epoch negotiation and NEWLEADER acks.
@@ -141,6 +142,7 @@ func (p *Peer) lead(ctx context.Context) error {
 	voters := p.voters()
 	p.Node.Do(func() {
 		p.Node.BecomeLeader(newEpoch, voters)
+		stampConfig(p.Node, newEpoch<<32)
 		p.Node.SetServing(false)
 	})
 	l.mu.Lock()
@@ -152,7 +154,11 @@ func (p *Peer) lead(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("quorum: no quorum of NEWLEADER acks within initLimit")
 	}
-	p.Node.Do(func() { p.Node.SetServing(true) })
+	p.Node.Do(func() {
+		_, last := p.Node.Config()
+		p.Node.ActivateConfig(last) // Leader.lead: processReconfig of the NEWLEADER config
+		p.Node.SetServing(true)
+	})
 	l.mu.Lock()
 	l.established = true
 	l.cond.Broadcast()
@@ -171,7 +177,11 @@ func (p *Peer) lead(ctx context.Context) error {
 		case <-ticker.C:
 		}
 		var zxid int64
-		p.Node.Do(func() { zxid = p.Node.LastProposed() })
+		var stepDown bool
+		p.Node.Do(func() { zxid, stepDown = p.Node.LastProposed(), p.Node.ReconfigStepDown() })
+		if stepDown {
+			return fmt.Errorf("quorum: a reconfig designated another leader; stepping down")
+		}
 		alive := map[int64]bool{p.MyID: true}
 		l.mu.Lock()
 		for h := range l.handlers {
@@ -183,7 +193,7 @@ func (p *Peer) lead(ctx context.Context) error {
 			}
 		}
 		l.mu.Unlock()
-		if l.quorum(alive) {
+		if zab.NewVerifier(p.voters()).HasQuorumSet(alive) { // the voters of the active config
 			lastQuorum = time.Now()
 		} else if time.Since(lastQuorum) > syncLimit {
 			return fmt.Errorf("quorum: lost the quorum of followers; stepping down")
@@ -286,7 +296,7 @@ func (h *learnerHandler) serve() error {
 	if !ok {
 		return fmt.Errorf("epoch not established")
 	}
-	cfgText := []byte(QuorumVerifierText(p.Cfg.Servers))
+	var cfgText []byte
 	var plan *node.SyncPlan
 	var perr error
 	queue := func(plan *node.SyncPlan) {
@@ -298,7 +308,10 @@ func (h *learnerHandler) serve() error {
 			}
 		}
 	}
-	p.Node.Do(func() { plan, perr = p.Node.LeaderSyncLearner(h, peerLast, newEpoch, cfgText, queue) })
+	p.Node.Do(func() {
+		cfgText = newLeaderConfig(p.Node)
+		plan, perr = p.Node.LeaderSyncLearner(h, peerLast, newEpoch, cfgText, queue)
+	})
 	if perr != nil {
 		return perr
 	}

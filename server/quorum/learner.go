@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkgo/zkgo/jute"
 	"github.com/zkgo/zkgo/jute/records"
+	"github.com/zkgo/zkgo/server/config"
 	"github.com/zkgo/zkgo/server/datatree"
 	"github.com/zkgo/zkgo/server/node"
 	"github.com/zkgo/zkgo/wire"
@@ -53,7 +54,13 @@ func (p *Peer) follow(ctx context.Context, leader int64, observer bool) error {
 	if observer {
 		infoType = node.PktObserverInfo
 	}
-	li := records.LearnerInfo{ServerID: p.MyID, ProtocolVersion: ProtocolVersion, ConfigVersion: 0}
+	var cfgVersion int64
+	p.Node.Do(func() {
+		if c, _ := p.Node.Config(); c != nil {
+			cfgVersion = c.Version
+		}
+	})
+	li := records.LearnerInfo{ServerID: p.MyID, ProtocolVersion: ProtocolVersion, ConfigVersion: cfgVersion}
 	out.Send(&records.QuorumPacket{Type: infoType, Zxid: p.acceptedEpoch << 32, Data: jute.Marshal(&li)})
 	deadline(conn, initLimit)
 	pkt, err := readPacket(br)
@@ -86,6 +93,7 @@ func (p *Peer) follow(ctx context.Context, leader int64, observer bool) error {
 	}
 	p.Node.Do(func() {
 		p.Node.SetRole(role, out)
+		p.Node.SetLeaderID(leader)
 		p.Node.SetServing(false)
 	})
 	if pkt, err = readPacket(br); err != nil {
@@ -109,6 +117,7 @@ func (p *Peer) follow(ctx context.Context, leader int64, observer bool) error {
 	default:
 		return fmt.Errorf("quorum: expected DIFF, TRUNC or SNAP, got packet type %d", pkt.Type)
 	}
+	var newLeaderQV *config.Verifier
 	for synced := false; !synced; {
 		if pkt, err = readPacket(br); err != nil {
 			return fmt.Errorf("quorum: sync: %w", err)
@@ -124,10 +133,26 @@ func (p *Peer) follow(ctx context.Context, leader int64, observer bool) error {
 			if err := p.setCurrentEpoch(newEpoch); err != nil {
 				return err
 			}
+			if v, err := config.ParseVerifier(string(pkt.Data)); len(pkt.Data) > 1 && err == nil {
+				newLeaderQV = v
+				p.Node.Do(func() { p.Node.SetLastSeenConfig(v) })
+			}
 			deadline(conn, syncLimit)
 			out.Send(&records.QuorumPacket{Type: node.PktAck, Zxid: newEpoch << 32})
 		case node.PktUpToDate:
 			synced = true
+		}
+	}
+	if newLeaderQV != nil {
+		// Learner.syncWithLeader at UPTODATE: processReconfig of the leader's config.
+		var leave bool
+		p.Node.Do(func() {
+			prev, _ := p.Node.Config()
+			changed, roleChange := p.Node.ActivateConfig(newLeaderQV)
+			leave = changed && (roleChange || leaderChanged(prev, newLeaderQV, leader))
+		})
+		if leave {
+			return fmt.Errorf("quorum: the leader's config changes this server's role or leader")
 		}
 	}
 	out.Send(&records.QuorumPacket{Type: node.PktAck, Zxid: newEpoch << 32})
@@ -170,6 +195,15 @@ func (p *Peer) replicate(pkt *records.QuorumPacket) (handled bool, err error) {
 	switch pkt.Type {
 	case node.PktProposal, node.PktInform:
 		p.Node.Do(func() { err = p.Node.LearnerProposal(pkt.Data, pkt.Type == node.PktInform) })
+		return true, err
+	case node.PktCommitAndActivate, node.PktInformAndActivate:
+		var leave bool
+		p.Node.Do(func() {
+			leave, err = p.Node.LearnerCommitAndActivate(pkt.Zxid, pkt.Data, pkt.Type == node.PktInformAndActivate)
+		})
+		if err == nil && leave {
+			err = fmt.Errorf("quorum: reconfig %s changes this server's role or leader", hex(pkt.Zxid))
+		}
 		return true, err
 	case node.PktCommit:
 		p.Node.Do(func() { p.Node.LearnerCommit(pkt.Zxid) })

@@ -10,7 +10,6 @@ import (
 
 	"github.com/zkgo/zkgo/jute"
 	"github.com/zkgo/zkgo/jute/records"
-	"github.com/zkgo/zkgo/server/config"
 )
 
 // ProtocolVersion is "Zab 1.0" (0x10000), sent in LearnerInfo and LEADERINFO.
@@ -163,24 +162,6 @@ func (s *sender) close() {
 	case s.wake <- struct{}{}:
 	default:
 	}
-}
-
-// QuorumVerifierText is Java's QuorumMaj.toString for a static config: one
-// "server.N=host:quorumPort:electionPort:role" line per member, then "version=0".
-func QuorumVerifierText(servers []config.Server) string {
-	var b []byte
-	for _, s := range servers {
-		role := "participant"
-		if s.Observer {
-			role = "observer"
-		}
-		b = fmt.Appendf(b, "server.%d=%s:%d:%d:%s", s.ID, s.Host, s.QuorumPort, s.ElectionPort, role)
-		if s.HasClientAddr {
-			b = fmt.Appendf(b, ";%s:%d", s.ClientHost, s.ClientPort)
-		}
-		b = append(b, '\n')
-	}
-	return string(append(b, "version=0"...))
 }
 
 func deadline(conn net.Conn, d time.Duration) { conn.SetReadDeadline(time.Now().Add(d)) }
