@@ -38,3 +38,13 @@ func BenchmarkReadSnapshot(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSnapshotFunc is the copy of a 200k-znode tree the node loop makes before each
+// snapshot: go test -run NONE -bench SnapshotFunc -benchmem ./server/datatree
+func BenchmarkSnapshotFunc(b *testing.B) {
+	t := bench.BuildTree(200_000, 100)
+	b.ReportAllocs()
+	for b.Loop() {
+		datatree.SnapshotFunc(t, nil)
+	}
+}
