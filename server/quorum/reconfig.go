@@ -7,8 +7,9 @@ import (
 	"github.com/zkgo/zkgo/server/node"
 )
 
-// configSetter is an elector that can switch configuration (transport.Elector).
-type configSetter interface {
+// ConfigSetter is an elector that can switch configuration (transport.Elector): a config that
+// activates gives it its voters and config text.
+type ConfigSetter interface {
 	SetConfig(servers []config.Server, version int64) error
 }
 
@@ -23,7 +24,7 @@ func (p *Peer) Activated(v *config.Verifier) {
 	if err != nil {
 		p.log().Error("writing the dynamic config", "version", hex(v.Version), "err", err)
 	}
-	if el, ok := p.Elector.(configSetter); ok {
+	if el, ok := p.Elector.(ConfigSetter); ok {
 		if err := el.SetConfig(v.Servers, v.Version); err != nil {
 			p.log().Warn("elector config", "err", err)
 		}

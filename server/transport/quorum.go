@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 
+	"github.com/zkgo/zkgo/server/config"
 	"github.com/zkgo/zkgo/server/election"
 	"github.com/zkgo/zkgo/wire"
 )
@@ -16,6 +17,11 @@ type QuorumElector struct{ E *Elector }
 func (q QuorumElector) LookForLeader(ctx context.Context, lastZxid, currentEpoch int64) (int64, error) {
 	d, err := q.E.LookForLeader(ctx, election.Proposal{LastZxid: lastZxid, CurrentEpoch: currentEpoch})
 	return d.Vote.Leader, err
+}
+
+// SetConfig switches the elector to an activated config (quorum.ConfigSetter).
+func (q QuorumElector) SetConfig(servers []config.Server, version int64) error {
+	return q.E.SetConfig(servers, version)
 }
 
 // Settle tells LOOKING peers from now on that leader leads in epoch: LEADING when leading,

@@ -92,6 +92,20 @@ type leaderRecorder struct {
 	o *ops
 }
 
+// SetConfig passes an activated config on to the elector (quorum.ConfigSetter).
+func (r leaderRecorder) SetConfig(servers []config.Server, version int64) error {
+	if c, ok := r.Elector.(quorum.ConfigSetter); ok {
+		return c.SetConfig(servers, version)
+	}
+	return nil
+}
+
+// The elector zkserver runs switches config when a reconfig activates one.
+var (
+	_ quorum.ConfigSetter = leaderRecorder{}
+	_ quorum.ConfigSetter = electionPort{}
+)
+
 func (r leaderRecorder) LookForLeader(ctx context.Context, lastZxid, epoch int64) (int64, error) {
 	id, err := r.Elector.LookForLeader(ctx, lastZxid, epoch)
 	if err == nil {
