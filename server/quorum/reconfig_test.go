@@ -310,20 +310,21 @@ func TestReconfigMatchesJava(t *testing.T) {
 	t.Logf("transcript:\n%s", strings.Join(got, "\n"))
 }
 
-// TestReconfigRemoveAdd removes a follower from a 3-node zkgo ensemble and adds it back
-// (incremental reconfigs through go-zookeeper's client); writes keep committing in the
-// 2-voter config, the removed server keeps following as a non-voter and serves the new data,
-// and every node ends with the same config.
+// TestReconfigRemoveAdd removes a follower from a 3-node zkgo ensemble (plus an observer) and
+// adds it back (incremental reconfigs through go-zookeeper's client); writes keep committing
+// in the 2-voter config, the removed server keeps following as a non-voter and serves the new
+// data, and every node, the observer (INFORMANDACTIVATE) included, ends with the same config.
 func TestReconfigRemoveAdd(t *testing.T) {
-	ms, err := oracle.AllocateMembers(3, false)
+	ms, err := oracle.AllocateMembers(4, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ms[3].Observer = true
 	nodes := startZkgoReconfig(t, ms)
 	leader := awaitLeader(t, nodes)
 	var removed oracle.Member
 	for _, m := range ms {
-		if m.ID != leader.id {
+		if m.ID != leader.id && !m.Observer {
 			removed = m
 			break
 		}
