@@ -31,6 +31,7 @@ type reconfigNode struct {
 	clientAddr string
 	cfgPath    string // its zoo.cfg
 	leader     func() bool
+	srv        *zkserver.Server // zkgo nodes
 }
 
 // startZkgoReconfig runs a zkgo ensemble on ms with reconfigEnabled=true, each node with its
@@ -52,24 +53,29 @@ func startZkgoReconfigMembers(t *testing.T, ms, run []oracle.Member) []reconfigN
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := config.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out io.Writer = io.Discard
-		if os.Getenv("ZKGO_TEST_LOG") != "" {
-			out = os.Stderr
-		}
-		s, err := zkserver.Start(cfg, zkserver.Options{Logger: slog.New(slog.NewTextHandler(out, nil)).With("sid", m.ID)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Close)
 		addr := m.ClientAddr()
-		nodes = append(nodes, reconfigNode{id: m.ID, clientAddr: addr, cfgPath: path,
+		nodes = append(nodes, reconfigNode{id: m.ID, clientAddr: addr, cfgPath: path, srv: startFromFile(t, m.ID, path),
 			leader: func() bool { return oracle.SrvrMode(fourLetter(t, addr, "srvr")) == "leader" }})
 	}
 	return nodes
+}
+
+// startFromFile starts a zkgo server from the zoo.cfg at path (and what it names).
+func startFromFile(t *testing.T, id int, path string) *zkserver.Server {
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out io.Writer = io.Discard
+	if os.Getenv("ZKGO_TEST_LOG") != "" {
+		out = os.Stderr
+	}
+	s, err := zkserver.Start(cfg, zkserver.Options{Logger: slog.New(slog.NewTextHandler(out, nil)).With("sid", id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }
 
 func startJavaReconfig(t *testing.T, ms []oracle.Member) []reconfigNode {
@@ -361,6 +367,15 @@ func TestReconfigRemoveAdd(t *testing.T) {
 	want, _, err := c.Get("/zookeeper/config")
 	if err != nil || !strings.Contains(string(want), fmt.Sprintf("server.%d=", removed.ID)) {
 		t.Fatalf("config after add %q %v", want, err)
+	}
+	sameConfig(t, nodes, want)
+	// A restarted server reads the activated config from zoo.cfg's dynamicConfigFile and
+	// rejoins with it.
+	for i, n := range nodes {
+		if n.id == removed.ID {
+			n.srv.Close()
+			nodes[i].srv = startFromFile(t, n.id, n.cfgPath)
+		}
 	}
 	sameConfig(t, nodes, want)
 }
