@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -88,19 +87,14 @@ func TestImages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		var data []byte
-		for {
-			_, err = conn.Create("/smoke", []byte(string(n.Impl)), 0, zk.WorldACL(zk.PermAll))
-			if err == nil || errors.Is(err, zk.ErrNodeExists) {
-				data, _, err = conn.Get("/smoke")
+		data, err := retryZK(20*time.Second, func() ([]byte, error) {
+			_, err := conn.Create("/smoke", []byte(string(n.Impl)), 0, zk.WorldACL(zk.PermAll))
+			if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+				return nil, err
 			}
-			if err == nil || ctx.Err() != nil {
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		cancel()
+			d, _, err := conn.Get("/smoke")
+			return d, err
+		})
 		conn.Close()
 		if err != nil || string(data) != string(n.Impl) {
 			t.Errorf("%s: create+get /smoke: %q, %v", n, data, err)

@@ -70,25 +70,25 @@ func runServer(args []string) int {
 // describe to a temporary zoo.cfg, and myid into the dataDir, and reads that.
 // ZOO_MY_ID is written as myid when the dataDir has none, with a zoo.cfg present or not.
 func loadConfig(lg *slog.Logger, path string) (*config.Config, error) {
-	_, statErr := os.Stat(path)
-	if statErr != nil && !config.HasEnvConfig(os.Getenv) {
-		return config.Load(path)
-	}
-	text, id, err := config.EnvConfig(os.Getenv)
+	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, err
-	}
-	var cfg *config.Config
-	if statErr == nil {
-		cfg, err = config.Load(path)
-	} else {
+		if _, statErr := os.Stat(path); statErr == nil || !config.HasEnvConfig(os.Getenv) {
+			return nil, err
+		}
+		text, _, err := config.EnvConfig(os.Getenv)
+		if err != nil {
+			return nil, err
+		}
 		gen := filepath.Join(os.TempDir(), "zoo.cfg")
 		if err := os.WriteFile(gen, []byte(text), 0o644); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 		lg.Info("no zoo.cfg: generated one from ZOO_* variables", "missing", path, "generated", gen)
-		cfg, err = config.Load(gen)
+		if cfg, err = config.Load(gen); err != nil {
+			return nil, err
+		}
 	}
+	id, err := config.EnvMyID(os.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -74,15 +74,24 @@ func EnvConfig(getenv func(string) string) (string, int64, error) {
 	for _, s := range strings.Fields(getenv("ZOO_SERVERS")) {
 		b.WriteString(s + "\n")
 	}
-	var id int64
-	if v := getenv("ZOO_MY_ID"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			return "", 0, fmt.Errorf("config: ZOO_MY_ID: %q is not a server id", v)
-		}
-		id = n
+	id, err := EnvMyID(getenv)
+	if err != nil {
+		return "", 0, err
 	}
 	return b.String(), id, nil
+}
+
+// EnvMyID is the server id in ZOO_MY_ID, 0 when unset; it applies with a mounted zoo.cfg too.
+func EnvMyID(getenv func(string) string) (int64, error) {
+	v := getenv("ZOO_MY_ID")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("config: ZOO_MY_ID: %q is not a server id", v)
+	}
+	return n, nil
 }
 
 // WriteMyIDIfMissing writes id to <dataDir>/myid unless that file exists (a mounted dataDir
