@@ -8,6 +8,7 @@ import (
 	"github.com/zkgo/zkgo/jute"
 	"github.com/zkgo/zkgo/jute/records"
 	"github.com/zkgo/zkgo/server/session"
+	"github.com/zkgo/zkgo/server/zab"
 	"github.com/zkgo/zkgo/wire"
 )
 
@@ -26,10 +27,12 @@ type pendingSync struct {
 	zxid int64
 }
 
-// leaderState is the leader's broadcast bookkeeping, owned by the node loop.
+// leaderState is the leader's broadcast bookkeeping, owned by the node loop. The ack
+// counting and in-order commit rule are the zab core's Tracker: its outstanding proposals
+// are n.pending, in the same order.
 type leaderState struct {
 	n          *Node
-	voters     map[int64]bool
+	acks       *zab.Tracker
 	forwarding map[int64]LearnerPeer
 	syncs      []pendingSync
 }
@@ -39,10 +42,7 @@ type leaderState struct {
 func (n *Node) BecomeLeader(newEpoch int64, voters []int64) {
 	n.ApplyAllPending()
 	n.SetRole(RoleLeader, nil)
-	n.lead = &leaderState{n: n, voters: map[int64]bool{}, forwarding: map[int64]LearnerPeer{}}
-	for _, v := range voters {
-		n.lead.voters[v] = true
-	}
+	n.lead = &leaderState{n: n, acks: zab.NewTracker(zab.NewVerifier(voters)), forwarding: map[int64]LearnerPeer{}}
 	n.nextZxid = newEpoch << 32
 	n.prep = newPrepFor(n)
 	// Sessions from the tree's history get a fresh timeout from now, as Java's leader's
@@ -51,16 +51,6 @@ func (n *Node) BecomeLeader(newEpoch int64, voters []int64) {
 	for _, s := range n.sessions.All() {
 		n.sessions.Add(s.ID, s.Timeout, now)
 	}
-}
-
-func (l *leaderState) quorum(acks map[int64]bool) bool {
-	c := 0
-	for sid := range acks {
-		if l.voters[sid] {
-			c++
-		}
-	}
-	return c > len(l.voters)/2
 }
 
 func (l *leaderState) broadcast(p *pending) {
@@ -75,8 +65,9 @@ func (l *leaderState) broadcast(p *pending) {
 // tryCommit commits, in order, every head proposal a quorum has acked.
 func (l *leaderState) tryCommit() {
 	n := l.n
+	commit := min(l.acks.Committable(), len(n.pending))
 	done := 0
-	for done < len(n.pending) && l.quorum(n.pending[done].acks) && n.reconfigMayCommit(n.pending[done]) {
+	for ; done < commit; done++ {
 		p := n.pending[done]
 		commit, inform := n.commitPackets(p)
 		for _, lp := range l.forwarding {
@@ -89,7 +80,6 @@ func (l *leaderState) tryCommit() {
 		n.committedReconfig(p)
 		n.apply(p)
 		n.pending[done] = nil
-		done++
 	}
 	if done == 0 {
 		return
@@ -165,13 +155,7 @@ func (n *Node) LeaderAck(sid, zxid int64) {
 	if n.lead == nil || zxid&0xffffffff == 0 {
 		return
 	}
-	for _, p := range n.pending {
-		if p.txn.Header.Zxid == zxid {
-			p.acks[sid] = true
-			n.reconfigAck(sid, zxid)
-			break
-		}
-	}
+	n.leaderAck(sid, zxid)
 	n.lead.tryCommit()
 }
 
@@ -243,7 +227,7 @@ type SyncPlan struct {
 }
 
 // LeaderSyncLearner decides DIFF, TRUNC or SNAP for a learner whose last zxid is peerLast
-// (LearnerHandler.syncFollower), queues the outstanding proposals, appends NEWLEADER, and
+// (zab.ChooseSync: LearnerHandler.syncFollower), queues the outstanding proposals, appends NEWLEADER, and
 // registers the learner for broadcasts — all at one instant of the node loop, so nothing is
 // missed or sent twice. queue puts the plan on the learner's connection before the learner
 // is registered, so no broadcast PROPOSAL can overtake the DIFF/TRUNC/SNAP packet (a Java
@@ -255,56 +239,24 @@ func (n *Node) LeaderSyncLearner(peer LearnerPeer, peerLast, newEpoch int64, con
 	}
 	log := n.recent()
 	plan := &SyncPlan{}
-	last := n.tree.LastZxid
-	minC, maxC := last, last
-	if len(log) > 0 {
-		minC, maxC = log[0].txn.Header.Zxid, log[len(log)-1].txn.Header.Zxid
+	window := make([]int64, len(log))
+	for i, p := range log {
+		window[i] = p.txn.Header.Zxid
 	}
-	newEpochZxid := peerLast&0xffffffff == 0
-	add := func(p *pending) {
-		if peer.Observer() {
-			plan.Packets = append(plan.Packets, &records.QuorumPacket{Type: PktInform, Zxid: p.txn.Header.Zxid, Data: p.payload})
-			return
-		}
-		plan.Packets = append(plan.Packets,
-			&records.QuorumPacket{Type: PktProposal, Zxid: p.txn.Header.Zxid, Data: p.payload},
-			&records.QuorumPacket{Type: PktCommit, Zxid: p.txn.Header.Zxid})
-	}
-	snap := false
-	switch {
-	case peerLast == last:
-		plan.Packets = append(plan.Packets, &records.QuorumPacket{Type: PktDiff, Zxid: peerLast})
-	case peerLast > maxC && !newEpochZxid:
-		plan.Packets = append(plan.Packets, &records.QuorumPacket{Type: PktTrunc, Zxid: maxC})
-	case len(log) > 0 && minC <= peerLast && peerLast <= maxC:
-		var prev int64 = -1
-		head := []*records.QuorumPacket{}
-		i := 0
-		for ; i < len(log) && log[i].txn.Header.Zxid < peerLast; i++ {
-			prev = log[i].txn.Header.Zxid
-		}
-		switch {
-		case i < len(log) && log[i].txn.Header.Zxid == peerLast:
-			head = append(head, &records.QuorumPacket{Type: PktDiff, Zxid: maxC})
-			i++
-		case newEpochZxid:
-			head = append(head, &records.QuorumPacket{Type: PktDiff, Zxid: maxC})
-		case prev >= 0 && prev>>32 == peerLast>>32:
-			head = append(head, &records.QuorumPacket{Type: PktTrunc, Zxid: prev})
-		default:
-			snap = true
-		}
-		if !snap {
-			plan.Packets = append(plan.Packets, head...)
-			for ; i < len(log); i++ {
-				add(log[i])
+	choice := zab.ChooseSync(peerLast, n.tree.LastZxid, window)
+	if choice.Mode != zab.ModeSnap {
+		plan.Packets = append(plan.Packets, &records.QuorumPacket{Type: int32(choice.Mode.Type()), Zxid: choice.Zxid})
+		for _, p := range log[choice.From:] {
+			if peer.Observer() {
+				plan.Packets = append(plan.Packets, &records.QuorumPacket{Type: PktInform, Zxid: p.txn.Header.Zxid, Data: p.payload})
+				continue
 			}
+			plan.Packets = append(plan.Packets,
+				&records.QuorumPacket{Type: PktProposal, Zxid: p.txn.Header.Zxid, Data: p.payload},
+				&records.QuorumPacket{Type: PktCommit, Zxid: p.txn.Header.Zxid})
 		}
-	default:
-		snap = true
-	}
-	if snap {
-		plan.Packets = []*records.QuorumPacket{{Type: PktSnap, Zxid: last}}
+	} else {
+		plan.Packets = []*records.QuorumPacket{{Type: PktSnap, Zxid: choice.Zxid}}
 		var buf bytes.Buffer
 		w := wire.NewSnapStreamWriter(&buf)
 		ss := n.sessions.All()

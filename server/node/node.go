@@ -136,9 +136,8 @@ type Stats struct {
 // received from the leader (follower).
 type pending struct {
 	txn     *prep.Txn
-	payload []byte         // the log entry / PROPOSAL bytes
-	digest  bool           // txn.Digest is the tree digest the txn's author computed after it
-	acks    map[int64]bool // leader: voters that acked (self included once durable)
+	payload []byte // the log entry / PROPOSAL bytes
+	digest  bool   // txn.Digest is the tree digest the txn's author computed after it
 	durable bool
 	acked   bool // follower: ACK sent
 }
@@ -359,7 +358,7 @@ func (n *Node) propose(r *prep.Request) {
 	p := &pending{txn: t, payload: t.Marshal(n.opts.Digest), digest: n.opts.Digest}
 	n.proposedReconfig(p)
 	if n.role == RoleLeader {
-		p.acks = map[int64]bool{}
+		n.lead.acks.Add(t.Header.Zxid)
 		n.lead.broadcast(p)
 	}
 	n.pending = append(n.pending, p)
@@ -375,12 +374,9 @@ func (n *Node) durable(z int64) {
 			if p.txn.Header.Zxid > z {
 				break
 			}
-			if !p.durable {
-				p.durable = true
-				p.acks[n.opts.MyID] = true
-				n.reconfigAck(n.opts.MyID, p.txn.Header.Zxid)
-			}
+			p.durable = true
 		}
+		n.leaderAckUpTo(n.opts.MyID, z)
 		n.lead.tryCommit()
 	case RoleFollower, RoleObserver:
 		for _, p := range n.pending {

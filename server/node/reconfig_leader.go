@@ -3,6 +3,7 @@ package node
 import (
 	"github.com/zkgo/zkgo/jute"
 	"github.com/zkgo/zkgo/jute/records"
+	"github.com/zkgo/zkgo/server/zab"
 )
 
 // The leader's side of a reconfig: the commit rule with the old and the new config's
@@ -20,13 +21,19 @@ func (n *Node) proposedReconfig(p *pending) {
 		return
 	}
 	n.rc.inFlight, n.rc.next = p.txn.Header.Zxid, v
-	n.rc.acks = map[int64]map[int64]bool{}
+	n.rc.acks, n.rc.released = map[int64]map[int64]bool{}, false
 }
 
-// reconfigAck records an ACK while a reconfig is outstanding: the acks of its proposal and
-// of every later one, for the new config's quorum and the designated leader.
-func (n *Node) reconfigAck(sid, zxid int64) {
+// leaderAck passes an ACK to the commit tracker. While a reconfig is outstanding, the acks
+// of its proposal reach the tracker (which counts the old config's voters) once the new
+// config's voters made a quorum of them, so it commits with both quorums; the acks of later
+// proposals are kept until it commits, then counted against the new config.
+func (n *Node) leaderAck(sid, zxid int64) {
+	if n.rc.stepDown {
+		return
+	}
 	if n.rc.next == nil || zxid < n.rc.inFlight {
+		n.lead.acks.Ack(sid, zxid)
 		return
 	}
 	set := n.rc.acks[zxid]
@@ -35,24 +42,29 @@ func (n *Node) reconfigAck(sid, zxid int64) {
 		n.rc.acks[zxid] = set
 	}
 	set[sid] = true
+	switch {
+	case zxid != n.rc.inFlight:
+	case n.rc.released:
+		n.lead.acks.Ack(sid, zxid)
+	case n.rc.next.HasQuorum(set):
+		n.rc.released = true
+		for s := range set {
+			n.lead.acks.Ack(s, zxid)
+		}
+	}
 }
 
-// reconfigMayCommit is the reconfig part of the commit rule (Proposal.qvAcksetPairs) for a
-// head proposal the old config's quorum acked: an outstanding reconfig also needs the new
-// config's quorum; proposals after it wait for it, and then count the new config's voters.
-// A leader that committed a config designating another leader commits nothing more
-// (Leader.allowedToCommit).
-func (n *Node) reconfigMayCommit(p *pending) bool {
-	z := p.txn.Header.Zxid
-	switch {
-	case n.rc.stepDown:
-		return false
-	case n.rc.next == nil || z < n.rc.inFlight:
-		return true
-	case z == n.rc.inFlight:
-		return n.rc.next.HasQuorum(n.rc.acks[z])
+// leaderAckUpTo is the leader's own ACK of every logged proposal up to zxid.
+func (n *Node) leaderAckUpTo(sid, zxid int64) {
+	if n.rc.next == nil && !n.rc.stepDown {
+		n.lead.acks.AckUpTo(sid, zxid)
+		return
 	}
-	return false
+	for _, p := range n.pending {
+		if z := p.txn.Header.Zxid; z <= zxid {
+			n.leaderAck(sid, z)
+		}
+	}
 }
 
 // commitPackets returns what followers and observers get for a committed proposal: COMMIT
@@ -88,20 +100,29 @@ func (n *Node) designatedLeader() int64 {
 
 // committedReconfig runs before a committed proposal is applied on the leader (tryToCommit:
 // processReconfig, then commit, so its reply carries the new config): a reconfig activates
-// its config, and from then on proposals count the new config's voters. When the designated
-// leader is another server, this leader stops committing and steps down.
+// its config; the commit tracker then counts the new voters, and acks held back
+// for later proposals are released. Reports the designated leader when it is not this
+// server (the leader then stops committing and steps down).
 func (n *Node) committedReconfig(p *pending) {
 	if n.rc.next == nil || p.txn.Header.Zxid != n.rc.inFlight {
 		return
 	}
 	designated := n.designatedLeader()
-	next := n.rc.next
-	n.rc.next, n.rc.acks, n.rc.inFlight = nil, nil, 0
+	next, acks := n.rc.next, n.rc.acks
+	n.rc.next, n.rc.acks, n.rc.released, n.rc.inFlight = nil, nil, false, 0
 	n.ActivateConfig(next)
-	n.lead.voters = map[int64]bool{}
-	for _, v := range next.Voters() {
-		n.lead.voters[v] = true
+	tr := zab.NewTracker(zab.NewVerifier(next.Voters()))
+	for _, q := range n.pending {
+		if q == nil || q.txn.Header.Zxid <= p.txn.Header.Zxid {
+			continue
+		}
+		z := q.txn.Header.Zxid
+		tr.Add(z)
+		for sid := range acks[z] {
+			tr.Ack(sid, z)
+		}
 	}
+	n.lead.acks = tr
 	if designated != n.opts.MyID {
 		n.rc.stepDown = true
 		n.log.Info("reconfig committed; this server is not the designated leader", "designated", designated)

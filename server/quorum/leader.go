@@ -16,33 +16,22 @@ import (
 	"github.com/zkgo/zkgo/server/zab"
 )
 
-// leading is the shared state of one leadership: epoch negotiation and NEWLEADER acks.
+// leading is the shared state of one leadership. The epoch negotiation (connected voters,
+// new epoch, ACKEPOCH and NEWLEADER quorums) is the zab core's Negotiation, used under mu;
+// newEpoch, epochDone and established publish its decisions once the leader has made them
+// durable (epoch files) or acted on them.
 type leading struct {
 	p    *Peer
 	mu   sync.Mutex
 	cond *sync.Cond
 
-	voters      map[int64]bool
-	connected   map[int64]int64 // voter sid -> accepted epoch
-	newEpoch    int64           // -1 until decided
-	epochAcks   map[int64]bool
+	v           zab.Verifier
+	neg         *zab.Negotiation
+	newEpoch    int64 // -1 until decided and the acceptedEpoch file written
 	epochDone   bool
-	nlAcks      map[int64]bool
 	established bool
 	over        bool
 	handlers    map[*learnerHandler]bool
-
-	lastZxid, startEpoch int64 // the leader's state summary
-}
-
-func (l *leading) quorum(set map[int64]bool) bool {
-	c := 0
-	for sid, ok := range set {
-		if ok && l.voters[sid] {
-			c++
-		}
-	}
-	return c > len(l.voters)/2
 }
 
 // waitFor waits on the cond until cond() or timeout or the leadership ends.
@@ -70,14 +59,11 @@ func (p *Peer) lead(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("quorum: leader listen: %w", err)
 	}
-	l := &leading{p: p, voters: map[int64]bool{}, connected: map[int64]int64{}, newEpoch: -1,
-		epochAcks: map[int64]bool{}, nlAcks: map[int64]bool{}, handlers: map[*learnerHandler]bool{}}
+	l := &leading{p: p, v: zab.NewVerifier(p.voters()), newEpoch: -1, handlers: map[*learnerHandler]bool{}}
 	l.cond = sync.NewCond(&l.mu)
-	for _, v := range p.voters() {
-		l.voters[v] = true
-	}
-	p.Node.Do(func() { l.lastZxid = p.Node.LastZxid() })
-	l.startEpoch = p.currentEpoch
+	var lastZxid int64
+	p.Node.Do(func() { lastZxid = p.Node.LastZxid() })
+	l.neg = zab.NewNegotiation(p.MyID, l.v, p.acceptedEpoch, p.currentEpoch, lastZxid)
 	defer func() {
 		ln.Close()
 		l.mu.Lock()
@@ -105,33 +91,22 @@ func (p *Peer) lead(ctx context.Context) error {
 	syncLimit := time.Duration(p.Cfg.SyncLimit) * p.tick()
 
 	l.mu.Lock()
-	l.connected[p.MyID] = p.acceptedEpoch
-	ok := l.waitFor(func() bool {
-		set := map[int64]bool{}
-		for sid := range l.connected {
-			set[sid] = true
-		}
-		return l.quorum(set)
-	}, initLimit)
+	l.neg.Connect(p.MyID, p.acceptedEpoch)
+	ok := l.waitFor(func() bool { return l.neg.NewEpoch() >= 0 }, initLimit)
+	newEpoch := l.neg.NewEpoch()
 	if !ok {
 		l.mu.Unlock()
 		return fmt.Errorf("quorum: no quorum of learners connected within initLimit")
 	}
-	newEpoch := int64(0)
-	for _, e := range l.connected {
-		newEpoch = max(newEpoch, e)
-	}
-	newEpoch++
-	l.newEpoch = newEpoch
-	l.epochAcks[p.MyID] = true
-	l.cond.Broadcast()
-	l.mu.Unlock()
+	// As Leader.getEpochToPropose: the acceptedEpoch file is written before any learner
+	// hears the new epoch.
 	if err := p.setAcceptedEpoch(newEpoch); err != nil {
+		l.mu.Unlock()
 		return err
 	}
-
-	l.mu.Lock()
-	ok = l.waitFor(func() bool { return l.quorum(l.epochAcks) }, initLimit)
+	l.newEpoch = newEpoch
+	l.cond.Broadcast()
+	ok = l.waitFor(l.neg.EpochAcked, initLimit)
 	l.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("quorum: no quorum of ACKEPOCH within initLimit")
@@ -147,9 +122,9 @@ func (p *Peer) lead(ctx context.Context) error {
 	})
 	l.mu.Lock()
 	l.epochDone = true
-	l.nlAcks[p.MyID] = true
+	l.neg.AckNewLeader(p.MyID)
 	l.cond.Broadcast()
-	ok = l.waitFor(func() bool { return l.quorum(l.nlAcks) }, initLimit)
+	ok = l.waitFor(l.neg.Established, initLimit)
 	l.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("quorum: no quorum of NEWLEADER acks within initLimit")
@@ -193,7 +168,7 @@ func (p *Peer) lead(ctx context.Context) error {
 			}
 		}
 		l.mu.Unlock()
-		if zab.NewVerifier(p.voters()).HasQuorumSet(alive) { // the voters of the active config
+		if zab.NewVerifier(p.voters()).HasQuorumSet(alive) {
 			lastQuorum = time.Now()
 		} else if time.Since(lastQuorum) > syncLimit {
 			return fmt.Errorf("quorum: lost the quorum of followers; stepping down")
@@ -259,8 +234,7 @@ func (h *learnerHandler) serve() error {
 	accepted := pkt.Zxid >> 32
 
 	l.mu.Lock()
-	if !h.observer {
-		l.connected[h.sid] = accepted
+	if !h.observer && l.neg.Connect(h.sid, accepted) {
 		l.cond.Broadcast()
 	}
 	ok := l.waitFor(func() bool { return l.newEpoch >= 0 }, initLimit)
@@ -283,13 +257,15 @@ func (h *learnerHandler) serve() error {
 		v, _ := jute.NewDecoder(pkt.Data).Int()
 		epoch = int64(v)
 	}
-	if epoch > l.startEpoch || (epoch == l.startEpoch && peerLast > l.lastZxid) {
-		return fmt.Errorf("learner %d is more recent than the leader (epoch %d, zxid %s)", h.sid, epoch, hex(peerLast))
-	}
 	l.mu.Lock()
-	if epoch != -1 && peerLast != -1 && !h.observer {
-		l.epochAcks[h.sid] = true
+	if h.observer {
+		_, err = l.neg.AckEpoch(h.sid, -1, peerLast) // checked, never counted
+	} else if _, err = l.neg.AckEpoch(h.sid, epoch, peerLast); err == nil {
 		l.cond.Broadcast()
+	}
+	if err != nil {
+		l.mu.Unlock()
+		return err
 	}
 	ok = l.waitFor(func() bool { return l.epochDone }, initLimit)
 	l.mu.Unlock()
@@ -327,8 +303,7 @@ func (h *learnerHandler) serve() error {
 		return fmt.Errorf("expected NEWLEADER ACK, got type %d zxid %s", pkt.Type, hex(pkt.Zxid))
 	}
 	l.mu.Lock()
-	if !h.observer {
-		l.nlAcks[h.sid] = true
+	if !h.observer && l.neg.AckNewLeader(h.sid) {
 		l.cond.Broadcast()
 	}
 	ok = l.waitFor(func() bool { return l.established }, initLimit)

@@ -12,6 +12,7 @@ import (
 	"github.com/zkgo/zkgo/server/config"
 	"github.com/zkgo/zkgo/server/datatree"
 	"github.com/zkgo/zkgo/server/node"
+	"github.com/zkgo/zkgo/server/zab"
 	"github.com/zkgo/zkgo/wire"
 )
 
@@ -70,18 +71,17 @@ func (p *Peer) follow(ctx context.Context, leader int64, observer bool) error {
 	if pkt.Type != node.PktLeaderInfo {
 		return fmt.Errorf("quorum: expected LEADERINFO, got packet type %d", pkt.Type)
 	}
-	newEpoch := pkt.Zxid >> 32
-	ackData := int32(p.currentEpoch)
-	switch {
-	case newEpoch > p.acceptedEpoch:
+	newEpoch := zab.Epoch(pkt.Zxid)
+	accept, ackEpoch, err := zab.AcceptLeaderInfo(newEpoch, p.acceptedEpoch, p.currentEpoch)
+	if err != nil {
+		return err
+	}
+	if accept {
 		if err := p.setAcceptedEpoch(newEpoch); err != nil {
 			return err
 		}
-	case newEpoch == p.acceptedEpoch:
-		ackData = -1
-	default:
-		return fmt.Errorf("quorum: leader's epoch %d is less than our accepted epoch %d", newEpoch, p.acceptedEpoch)
 	}
+	ackData := int32(ackEpoch)
 	var last int64
 	p.Node.Do(func() { last = p.Node.LastZxid() })
 	out.Send(&records.QuorumPacket{Type: node.PktAckEpoch, Zxid: last, Data: jute.AppendInt(nil, ackData)})

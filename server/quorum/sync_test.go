@@ -185,7 +185,10 @@ func TestSyncModes(t *testing.T) {
 	f.Close()
 	lc.Close()
 
-	// TRUNC: the leader (3) logs a txn no one else gets, then 1 and 2 carry on without it.
+	// TRUNC: the leader (3) logs a txn no one else gets, then 1 and 2 carry on without it;
+	// 3 comes back before the new leader commits anything, so its txn is past the leader's
+	// committed log. Had the new epoch committed a txn first (even a client's session), Java's
+	// syncFollower would not TRUNC across the epoch boundary and would send a SNAP.
 	lc = connectTo(t, c.addr(2)) // before the followers go: a leader without them stops serving
 	c.stop(0)
 	c.stop(1)
@@ -201,10 +204,13 @@ func TestSyncModes(t *testing.T) {
 	c.leader.Store(2)
 	c.start(0)
 	c.start(1)
+	c.start(2)
+	g := connectTo(t, c.addr(2)) // its session is the new epoch's first txn
+	if m := c.logs[2].last(); m != "TRUNC" {
+		t.Fatalf("node 3 synced by %q, want TRUNC", m)
+	}
 	f = connectTo(t, c.addr(0))
 	writeN(t, f, "/d", 5)
-	c.start(2)
-	g := connectTo(t, c.addr(2))
 	if got := countChildren(t, g); got != 556 {
 		t.Fatalf("after TRUNC: %d children on node 3, want 556", got)
 	}

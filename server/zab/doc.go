@@ -16,7 +16,10 @@
 //     Time is ticks: each phase before establishment must finish within initLimit ticks; an
 //     established leader steps down when the voters heard within syncLimit ticks are no quorum.
 //
-// Status: the running server (server/quorum, server/node) does not use this package yet; the
-// work that drives server/quorum through it, with scenario files, is not merged (it hung the
-// crash campaign in a clean-clone run and is being debugged).
+// The running server uses the decision parts: server/quorum's leader negotiates the epoch with
+// Negotiation and its learners accept LEADERINFO with AcceptLeaderInfo; server/node chooses
+// each learner's sync with ChooseSync and counts ACKs and commits with a Tracker (a reconfig's
+// second quorum gates the acks it passes on). server/quorum keeps the sockets, the packet
+// formats and the timers. The whole-protocol Leader and Learner machines are driven by the
+// scenario files in testdata and by the ensemble simulator in server/sim.
 package zab
