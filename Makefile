@@ -39,9 +39,9 @@ fuzz:
 # loopback, fsync on; writes also standalone with forceSync=no), the zk-latencies workload,
 # start-up, RSS with 1M znodes, leader re-election, and snapshot write and load of 100k and 1M
 # znodes by each server's own code. Writes bench/RESULTS.md, bench/results.json and
-# bench/charts/*.png; about 12 minutes. Codec micro-benchmarks:
+# bench/charts/*.png; about 15 minutes. Codec micro-benchmarks:
 # go test -run NONE -bench . -benchmem ./jute/...
-BENCH_FLAGS ?= -targets zkgo,java,zkgo3,java3,zkgo-nosync,java-nosync -workloads read,write,mixed -rounds 2 -duration 7s \
+BENCH_FLAGS ?= -targets zkgo,java,zkgo3,java3,zkgo-nosync,java-nosync -workloads read,write,mixed,read/d8,write/d8 -rounds 2 -duration 7s \
 	-warmup 3s -target-warmup 6s -equal-load 0.7 -equal-load-workloads mixed,write -latencies -startups 5 \
 	-memory-znodes 1000000 -reelection -snapshot-znodes 100000,1000000
 bench: build java

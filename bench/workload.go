@@ -154,6 +154,22 @@ func NamedWorkloads() []string {
 	return out
 }
 
+// NamedWorkload returns the mix of a named workload and its pipelining depth: a name may end in
+// "/d<N>" (e.g. read/d8) for N requests outstanding per session instead of the -depth flag's
+// (0: not given).
+func NamedWorkload(name string) (Mix, int, error) {
+	depth := 0
+	if i := strings.LastIndex(name, "/d"); i > 0 {
+		d, err := strconv.Atoi(name[i+2:])
+		if err != nil || d <= 0 {
+			return Mix{}, 0, fmt.Errorf("bench: workload %q: the depth after /d must be a positive number", name)
+		}
+		name, depth = name[:i], d
+	}
+	m, err := NamedMix(name)
+	return m, depth, err
+}
+
 // NamedMix returns the mix of a named workload.
 func NamedMix(name string) (Mix, error) {
 	s, ok := namedMixes[name]

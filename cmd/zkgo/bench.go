@@ -103,13 +103,16 @@ Flags:
 			Ops: *ops, Warmup: *warmup, Rate: *rate, Seed: *seed}
 		var ws []bench.Workload
 		for _, name := range splitList(*workloads) {
-			m, err := bench.NamedMix(name)
+			m, depth, err := bench.NamedWorkload(name)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 2
 			}
 			w := base
 			w.Name, w.Mix = name, m
+			if depth > 0 {
+				w.Depth = depth
+			}
 			ws = append(ws, w)
 		}
 		if *mix != "" {

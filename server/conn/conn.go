@@ -170,6 +170,9 @@ type Conn struct {
 
 	mu       sync.Mutex
 	out      [][]byte
+	spare    [][]byte // the other queue array: while one is written, frames go to the other
+	writing  bool     // a goroutine (the writer or the reader, see flushInline) is writing
+	inline   bool     // the reader is in a request and writes its replies itself afterwards
 	closing  bool
 	wake     chan struct{}
 	resume   chan bool
@@ -194,10 +197,72 @@ func (c *Conn) Send(frame []byte) {
 		return
 	}
 	c.out = append(c.out, frame)
+	inline := c.inline
 	c.mu.Unlock()
+	if !inline {
+		c.wakeWriter()
+	}
+}
+
+func (c *Conn) wakeWriter() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
+	}
+}
+
+// take hands the queued frames to the calling goroutine to write, unless another goroutine is
+// writing or nothing is queued.
+func (c *Conn) take() (bufs [][]byte, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writing || len(c.out) == 0 {
+		return nil, false
+	}
+	bufs, c.out, c.spare = c.out, c.spare, nil
+	c.writing = true
+	return bufs, true
+}
+
+// write writes frames taken with take, gives their array back for reuse and reports whether
+// the writer has work left (frames queued meanwhile, or a close to finish).
+func (c *Conn) write(bufs [][]byte) (more bool, err error) {
+	nb := net.Buffers(bufs)
+	_, err = nb.WriteTo(c.nc)
+	clear(bufs) // the frames can go
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writing = false
+	if cap(bufs) <= maxKeptQueue && c.spare == nil {
+		c.spare = bufs[:0]
+	}
+	return len(c.out) > 0 || c.closing, err
+}
+
+// flushInline ends a request the reader handed to the node: the replies it queued are written
+// by the reader itself (no hand-off to the writer goroutine) unless the writer is busy, which
+// then gets them.
+func (c *Conn) flushInline() {
+	c.mu.Lock()
+	c.inline = false
+	closing := c.closing
+	c.mu.Unlock()
+	if closing {
+		c.wakeWriter()
+		return
+	}
+	bufs, ok := c.take()
+	if !ok {
+		c.wakeWriter() // the writer may have passed over frames queued while inline was set
+		return
+	}
+	more, err := c.write(bufs)
+	if err != nil {
+		c.finish()
+		return
+	}
+	if more {
+		c.wakeWriter()
 	}
 }
 
@@ -206,10 +271,7 @@ func (c *Conn) Close() {
 	c.mu.Lock()
 	c.closing = true
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.wakeWriter()
 }
 
 // RemoteIP is the client's address.
@@ -233,45 +295,29 @@ func (c *Conn) finish() {
 func (c *Conn) writeLoop() {
 	defer c.s.wg.Done()
 	defer c.finish()
-	// Two queue arrays take turns: while the writer writes one, Send appends to the other,
-	// so a burst of replies costs no allocation for the queue itself.
-	var free [][]byte
 	for {
 		select {
 		case <-c.wake:
 		case <-c.done:
 			return
 		}
+		for {
+			bufs, ok := c.take()
+			if !ok {
+				break
+			}
+			if _, err := c.write(bufs); err != nil {
+				return
+			}
+		}
 		c.mu.Lock()
-		bufs := c.out
-		c.out = free
-		closing := c.closing
+		finished := c.closing && len(c.out) == 0 && !c.writing
 		c.mu.Unlock()
-		if len(bufs) > 0 {
-			nb := net.Buffers(bufs)
-			if _, err := nb.WriteTo(c.nc); err != nil {
-				return
+		if finished {
+			if tc, ok := c.nc.(*net.TCPConn); ok {
+				tc.CloseWrite()
 			}
-		}
-		clear(bufs) // the frames can go
-		free = bufs[:0]
-		if cap(free) > maxKeptQueue {
-			free = nil
-		}
-		if closing {
-			c.mu.Lock()
-			empty := len(c.out) == 0
-			c.mu.Unlock()
-			if empty {
-				if tc, ok := c.nc.(*net.TCPConn); ok {
-					tc.CloseWrite()
-				}
-				return
-			}
-			select {
-			case c.wake <- struct{}{}:
-			default:
-			}
+			return
 		}
 	}
 }
@@ -371,8 +417,26 @@ func (c *Conn) readLoop() {
 		if derr != nil {
 			c.s.Logger.Info("undecodable request", "ip", c.ip, "op", op.String(), "err", derr)
 		}
+		// The node handles the request on this goroutine; its replies are written below,
+		// after the next requests already read (a pipelining client's replies share a write).
+		c.mu.Lock()
+		c.inline = true
+		c.mu.Unlock()
 		c.s.Node.Request(c, h, body, multi, derr)
+		if !frameBuffered(r) {
+			c.flushInline()
+		}
 	}
+}
+
+// frameBuffered reports whether a whole frame is already in r, so reading it cannot block.
+func frameBuffered(r *bufio.Reader) bool {
+	if r.Buffered() < 4 {
+		return false
+	}
+	h, _ := r.Peek(4)
+	n := int(binary.BigEndian.Uint32(h))
+	return n >= 0 && r.Buffered()-4 >= n
 }
 
 // maxKeptFrame is the largest frame buffer a connection keeps for reuse, maxKeptQueue the

@@ -2,6 +2,7 @@ package node
 
 import (
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -187,7 +188,12 @@ type Node struct {
 	auth     *prep.Auth
 	wal      Log
 
-	in      chan func()
+	// mu serialises everything that touches the node's state: the loop's own events
+	// (durability, ticks, snapshots) and the callers of Do and post, which run their function
+	// on their own goroutine under mu. A client request thus runs on its connection's reader,
+	// with no hand-off to another goroutine, while the node stays single-threaded in effect.
+	mu      sync.Mutex
+	closed  bool // under mu: Stop was processed, nothing runs any more
 	stop    chan struct{}
 	stopped chan struct{}
 
@@ -227,7 +233,7 @@ func New(opts Options, tree *datatree.Tree, wal Log) *Node {
 	}
 	n := &Node{
 		opts: opts, log: opts.Logger, tree: tree, watches: watch.New(), wal: wal,
-		in: make(chan func(), 1024), stop: make(chan struct{}), stopped: make(chan struct{}),
+		stop: make(chan struct{}), stopped: make(chan struct{}),
 		nextZxid: tree.LastZxid, queues: map[int64]*sessionQueue{}, syncWait: map[int64]bool{},
 		clients: map[int64]*Client{}, connecting: map[int64]*Client{}, revalidating: map[int64]*Client{}, touched: map[int64]struct{}{}, byConn: map[Conn]*Client{}, watchers: map[watch.Watcher]*Client{},
 		start: time.Now(), serving: true,
@@ -272,24 +278,29 @@ func (n *Node) Run() {
 	}
 	for {
 		select {
-		case f := <-n.in:
-			f()
 		case z := <-n.wal.Durable():
-			n.durable(z)
+			n.Do(func() { n.durable(z) })
 		case <-ticker.C:
-			if n.role == RoleStandalone || n.role == RoleLeader {
-				n.expireSessions()
-			}
+			n.Do(func() {
+				if n.role == RoleStandalone || n.role == RoleLeader {
+					n.expireSessions()
+				}
+			})
 		case <-containers.C:
-			if n.role == RoleStandalone || n.role == RoleLeader {
-				n.checkContainers()
-			}
+			n.Do(func() {
+				if n.role == RoleStandalone || n.role == RoleLeader {
+					n.checkContainers()
+				}
+			})
 		case <-snapDue:
-			n.takeSnapshot(snapper)
+			n.Do(func() { n.takeSnapshot(snapper) })
 		case <-n.stop:
+			n.mu.Lock()
+			n.closed = true
 			for _, c := range n.clients {
 				c.conn.Close()
 			}
+			n.mu.Unlock()
 			return
 		}
 	}
@@ -305,28 +316,19 @@ func (n *Node) Stop() {
 	<-n.stopped
 }
 
-// Do runs f on the node loop and waits for it (for four-letter words, admin and tests).
+// Do runs f as a step of the node (under its lock, on the caller's goroutine) and reports
+// whether it ran: once the node has stopped, nothing runs. f must not call Do.
 func (n *Node) Do(f func()) bool {
-	done := make(chan struct{})
-	select {
-	case n.in <- func() { f(); close(done) }:
-	case <-n.stop:
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
 		return false
 	}
-	select {
-	case <-done:
-		return true
-	case <-n.stopped:
-		return false
-	}
+	f()
+	return true
 }
 
-func (n *Node) post(f func()) {
-	select {
-	case n.in <- f:
-	case <-n.stop:
-	}
-}
+func (n *Node) post(f func()) { n.Do(f) }
 
 // Tree exposes the data tree; only use it from inside Do.
 func (n *Node) Tree() *datatree.Tree { return n.tree }
