@@ -46,7 +46,7 @@ type Server struct {
 	wg      sync.WaitGroup
 }
 
-// Serve accepts connections on ln until Close.
+// Serve accepts connections on ln until Close, or until Rebind replaces ln.
 func (s *Server) Serve(ln net.Listener) error {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
@@ -62,16 +62,18 @@ func (s *Server) Serve(ln net.Listener) error {
 		return nil
 	}
 	s.ln = ln
-	s.perIP = map[string]int{}
-	s.conns = map[*Conn]struct{}{}
+	if s.conns == nil {
+		s.perIP = map[string]int{}
+		s.conns = map[*Conn]struct{}{}
+	}
 	s.mu.Unlock()
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			s.mu.Lock()
-			closing := s.closing
+			done := s.closing || s.ln != ln
 			s.mu.Unlock()
-			if closing {
+			if done {
 				return nil
 			}
 			var ne net.Error
@@ -97,6 +99,41 @@ func (s *Server) Serve(ln net.Listener) error {
 		go c.readLoop()
 		go c.writeLoop()
 	}
+}
+
+// Rebind moves the client port to ln, as a reconfig of this server's client address does
+// (NIOServerCnxnFactory.reconfigure): the old listener closes, the connections it accepted
+// stay open.
+func (s *Server) Rebind(ln net.Listener) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		ln.Close()
+		return
+	}
+	old := s.ln
+	s.ln = ln
+	s.wg.Add(1)
+	s.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	go func() {
+		defer s.wg.Done()
+		if err := s.Serve(ln); err != nil {
+			s.Logger.Error("client port", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// Addr is the address the client port listens on (nil before Serve).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
 }
 
 // Close stops accepting and closes every connection.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -293,8 +294,12 @@ func TestReconfigMatchesJava(t *testing.T) {
 		}
 		return reconfigTranscript(t, ms, start(t, ms))
 	}
-	java := run(startJavaReconfig)
-	got := run(startZkgoReconfig)
+	sameTranscript(t, run(startJavaReconfig), run(startZkgoReconfig))
+}
+
+// sameTranscript fails unless zkgo's transcript is Java's, showing them side by side.
+func sameTranscript(t *testing.T, java, got []string) {
+	t.Helper()
 	if strings.Join(java, "\n") != strings.Join(got, "\n") {
 		for i := 0; i < max(len(java), len(got)); i++ {
 			j, g := "", ""
@@ -313,9 +318,86 @@ func TestReconfigMatchesJava(t *testing.T) {
 				t.Logf("   zkgo: %s", g)
 			}
 		}
-		t.Fatal("reconfig transcripts differ")
+		t.Fatal("transcripts differ")
 	}
 	t.Logf("transcript:\n%s", strings.Join(got, "\n"))
+}
+
+// TestReconfigMovesClientPort gives a follower another client port by an incremental
+// reconfig, on Java 3.9.3 and on zkgo: the new port serves (four-letter words, new
+// sessions), the old one stops accepting, and a session opened on the old port before the
+// move keeps working (NIOServerCnxnFactory.reconfigure keeps the connections it has).
+func TestReconfigMovesClientPort(t *testing.T) {
+	run := func(start func(*testing.T, []oracle.Member) []reconfigNode) []string {
+		ms, err := oracle.AllocateMembers(3, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes := start(t, ms)
+		leader := awaitLeader(t, nodes)
+		var moved oracle.Member
+		for _, m := range ms {
+			if m.ID != leader.id {
+				moved = m
+				break
+			}
+		}
+		oldAddr := moved.ClientAddr()
+		before := connectTo(t, oldAddr)
+		if _, err := before.Create("/before", []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatal(err)
+		}
+		ports, err := oracle.FreePorts(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved.ClientPort = ports[0]
+		newAddr := moved.ClientAddr()
+		c := connectTo(t, leader.clientAddr)
+		if err := c.AddAuth("digest", []byte("super:test")); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		if _, err := c.IncrementalReconfig([]string{oracle.ServerLine(moved, "")}, nil, -1); err != nil {
+			t.Fatalf("reconfig: %v", err)
+		}
+		// The follower activates the config at COMMITANDACTIVATE, a moment after the reply.
+		deadline := time.Now().Add(20 * time.Second)
+		for oracle.SrvrMode(fourLetter(t, newAddr, "srvr")) == "" && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		out = append(out, "new port srvr: "+oracle.SrvrMode(fourLetter(t, newAddr, "srvr")))
+		refused := false
+		for !refused && time.Now().Before(deadline) {
+			if nc, err := net.DialTimeout("tcp", oldAddr, time.Second); err != nil {
+				refused = true
+			} else {
+				nc.Close()
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		out = append(out, fmt.Sprintf("old port refuses connections: %v", refused))
+		after := connectTo(t, newAddr)
+		after.Sync("/")
+		_, _, err = after.Get("/before")
+		out = append(out, fmt.Sprintf("new session on the new port reads /before: %v", err))
+		_, err = before.Create("/from-old-session", nil, 0, zk.WorldACL(zk.PermAll))
+		out = append(out, fmt.Sprintf("session opened on the old port writes: %v", err))
+		if ok, _, err := after.Exists("/from-old-session"); err != nil || !ok {
+			t.Fatalf("/from-old-session not seen on the new port: %v %v", ok, err)
+		}
+		data, _, _ := after.Get("/zookeeper/config")
+		out = append(out, fmt.Sprintf("config names the new port: %v", strings.Contains(string(data), fmt.Sprintf(";127.0.0.1:%d", moved.ClientPort))))
+		return out
+	}
+	java := run(startJavaReconfig)
+	want := []string{"new port srvr: follower", "old port refuses connections: true",
+		"new session on the new port reads /before: <nil>", "session opened on the old port writes: <nil>",
+		"config names the new port: true"}
+	if strings.Join(java, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("Java 3.9.3 did not do what this test expects:\n%s", strings.Join(java, "\n"))
+	}
+	sameTranscript(t, java, run(startZkgoReconfig))
 }
 
 // TestReconfigRemoveAdd removes a follower from a 3-node zkgo ensemble (plus an observer) and

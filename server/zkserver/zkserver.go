@@ -35,12 +35,17 @@ type Server struct {
 
 	ops *ops // four-letter words, AdminServer, metrics (admin.go)
 
-	ln      net.Listener
-	closers []func() // after the node stops (storage)
-	stops   []func() // before (quorum peer, elector)
-	wg      sync.WaitGroup
-	started time.Time
-	once    sync.Once
+	ln   net.Listener
+	myID int64
+	// clientMu guards Client while Start sets it against a reconfig's followClientAddr, and
+	// clientLine: this server's line as the client port last followed it.
+	clientMu   sync.Mutex
+	clientLine config.Server
+	closers    []func() // after the node stops (storage)
+	stops      []func() // before (quorum peer, elector)
+	wg         sync.WaitGroup
+	started    time.Time
+	once       sync.Once
 }
 
 // Options beyond zoo.cfg.
@@ -106,6 +111,7 @@ func Start(cfg *config.Config, o Options) (*Server, error) {
 		if !ok {
 			return nil, fmt.Errorf("config: myid %d has no server.%d line", nopts.MyID, nopts.MyID)
 		}
+		s.myID, s.clientLine = nopts.MyID, self
 		if self.HasClientAddr {
 			cfg.ClientPort = self.ClientPort
 			if cfg.ClientPortAddress == "" && self.ClientHost != "0.0.0.0" {
@@ -118,6 +124,7 @@ func Start(cfg *config.Config, o Options) (*Server, error) {
 			if s.Peer != nil {
 				s.Peer.Activated(v)
 			}
+			s.followClientAddr(v)
 		}
 	}
 	s.Node = node.New(nopts, tree, restore.store)
@@ -164,7 +171,9 @@ func Start(cfg *config.Config, o Options) (*Server, error) {
 		}
 	}
 	s.ln = ln
+	s.clientMu.Lock()
 	s.Client = &conn.Server{Node: s.Node, MaxBuffer: maxBuf, MaxClientCnxns: cfg.MaxClientCnxns, Logger: lg}
+	s.clientMu.Unlock()
 	s.Client.FourLetter = s.fourLetter
 	s.Client.FourLetterEnabled = s.fourLetterEnabled
 	s.wg.Add(1)
@@ -178,7 +187,49 @@ func Start(cfg *config.Config, o Options) (*Server, error) {
 }
 
 // Addr is the client address.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string {
+	if s.Client != nil {
+		if a := s.Client.Addr(); a != nil {
+			return a.String()
+		}
+	}
+	return s.ln.Addr().String()
+}
+
+// followClientAddr moves the client port when an activated config gives this server another
+// client address (QuorumPeer.processReconfig): a new listener, the old one closed, open
+// connections kept. A config without a client address for this server leaves the port alone
+// (Java closes it only when the address did not come from the static clientPort; here it
+// always does). If the new address cannot be bound, the old one keeps serving (Java then has
+// no client port at all). Runs inside a node step.
+func (s *Server) followClientAddr(v *config.Verifier) {
+	s.clientMu.Lock()
+	defer s.clientMu.Unlock()
+	self, ok := v.Member(s.myID)
+	if !ok || !self.HasClientAddr || s.Client == nil {
+		return
+	}
+	if s.clientLine.HasClientAddr && self.ClientHost == s.clientLine.ClientHost && self.ClientPort == s.clientLine.ClientPort {
+		return
+	}
+	host := self.ClientHost
+	if host == "0.0.0.0" {
+		host = ""
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(self.ClientPort))
+	if cur := s.Client.Addr(); cur != nil && cur.String() == addr {
+		s.clientLine = self
+		return
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.Logger.Error("reconfig: cannot move the client port; the old one keeps serving", "addr", addr, "err", err)
+		return
+	}
+	s.clientLine = self
+	s.Logger.Info("reconfig: client port moved", "addr", ln.Addr().String())
+	s.Client.Rebind(ln)
+}
 
 // Close stops the server.
 func (s *Server) Close() {
