@@ -140,7 +140,6 @@ type pending struct {
 	payload []byte // the log entry / PROPOSAL bytes
 	digest  bool   // txn.Digest is the tree digest the txn's author computed after it
 	durable bool
-	acked   bool // follower: ACK sent
 }
 
 // request is a decoded client request.
@@ -385,13 +384,11 @@ func (n *Node) durable(z int64) {
 			if p.txn.Header.Zxid > z {
 				break
 			}
-			if !p.durable {
-				p.durable = true
-				if n.role == RoleFollower && !p.acked {
-					p.acked = true
-					n.learner.Send(&records.QuorumPacket{Type: PktAck, Zxid: p.txn.Header.Zxid})
-				}
-			}
+			p.durable = true
+		}
+		// The quorum driver sends the ACKs its ZAB core held until the log is durable.
+		if dl, ok := n.learner.(DurableLink); ok {
+			dl.Durable(z)
 		}
 	default:
 		n.applyUpTo(z)

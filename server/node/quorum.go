@@ -53,6 +53,13 @@ type LeaderLink interface {
 	Send(pkt *records.QuorumPacket)
 }
 
+// DurableLink is a LeaderLink told, inside a node step, how far the learner's log is durable
+// (server/quorum's driver: its ZAB core's ACKs wait for that).
+type DurableLink interface {
+	LeaderLink
+	Durable(zxid int64)
+}
+
 // Role reports the node's role; only from inside Do.
 func (n *Node) Role() Role { return n.role }
 

@@ -2,11 +2,11 @@
 // election → leading, following or observing → election, speaking ZAB with Java and zkgo peers
 // on the quorum port. The node loop (server/node) owns the tree and sessions; this package
 // owns the connections and the protocol phases (discovery, synchronisation, broadcast) and
-// calls into the node loop through node.Do.
+// calls into the node through node.Do. The protocol decisions are server/zab's pure core.
 //
-// Learner (follower/observer): FOLLOWERINFO/OBSERVERINFO → LEADERINFO → ACKEPOCH (the
+// Learner (follower/observer), a zab.Learner driven by learnerDriver: FOLLOWERINFO/OBSERVERINFO → LEADERINFO → ACKEPOCH (the
 // acceptedEpoch file is written first) → DIFF | TRUNC | SNAP (+ stream) → PROPOSAL/COMMIT* →
-// NEWLEADER (currentEpoch written, then ACK) → UPTODATE → ACK → broadcast (PROPOSAL logged
+// NEWLEADER (currentEpoch written, then ACK once the synced txns are durable) → UPTODATE → ACK → broadcast (PROPOSAL logged
 // and ACKed after fsync, COMMIT applied, PING answered with session touches, SYNC,
 // REVALIDATE, INFORM for observers).
 //

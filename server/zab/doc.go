@@ -16,10 +16,12 @@
 //     Time is ticks: each phase before establishment must finish within initLimit ticks; an
 //     established leader steps down when the voters heard within syncLimit ticks are no quorum.
 //
-// The running server uses the decision parts: server/quorum's leader negotiates the epoch with
-// Negotiation and its learners accept LEADERINFO with AcceptLeaderInfo; server/node chooses
-// each learner's sync with ChooseSync and counts ACKs and commits with a Tracker (a reconfig's
-// second quorum gates the acks it passes on). server/quorum keeps the sockets, the packet
-// formats and the timers. The whole-protocol Leader and Learner machines are driven by the
-// scenario files in testdata and by the ensemble simulator in server/sim.
+// On the production path: server/quorum's follow runs every following (follower or observer)
+// through a Learner, its driver carrying out each Ready (the ACKs held in AfterSync leave when
+// the node reports the log durable, so reading never waits for an fsync); the leader negotiates
+// the epoch with Negotiation, and server/node chooses each learner's sync with ChooseSync and
+// counts ACKs with a Tracker (a reconfig's second quorum gates the acks it passes on). The
+// whole-protocol Leader machine runs in the scenario files and the ensemble simulator; the
+// production leader (server/quorum's learner handlers, one goroutine per learner) calls the
+// same parts, not the Leader type.
 package zab
