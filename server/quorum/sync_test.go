@@ -192,12 +192,17 @@ func TestSyncModes(t *testing.T) {
 	lc = connectTo(t, c.addr(2)) // before the followers go: a leader without them stops serving
 	c.stop(0)
 	c.stop(1)
+	var before int64
+	c.servers[2].Node.Do(func() { before = c.servers[2].Node.LastProposed() })
 	done := make(chan error, 1)
 	go func() {
 		_, err := lc.Create("/lost", nil, 0, zk.WorldACL(zk.PermAll))
 		done <- err
 	}()
-	time.Sleep(300 * time.Millisecond) // the proposal is logged on 3, never acked
+	// The proposal is appended to 3's log (never acked); stopping 3 flushes its log.
+	for proposed := before; proposed == before; time.Sleep(10 * time.Millisecond) {
+		c.servers[2].Node.Do(func() { proposed = c.servers[2].Node.LastProposed() })
+	}
 	c.stop(2)
 	<-done
 	lc.Close()
