@@ -1,18 +1,13 @@
 package election
 
 import (
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/zkgo/zkgo/internal/simtest"
 	"github.com/zkgo/zkgo/wire"
-)
-
-var (
-	simSeed  = flag.Uint64("sim.seed", 0, "run only this simulation seed (with -v: print its trace)")
-	simSeeds = flag.Int("sim.seeds", 300, "simulation seeds per ensemble size")
 )
 
 // TestSimulation runs whole ensembles of the core over a network that loses, delays,
@@ -25,12 +20,8 @@ var (
 func TestSimulation(t *testing.T) {
 	for _, size := range []int{3, 5} {
 		t.Run(fmt.Sprintf("%d-voters", size), func(t *testing.T) {
-			if *simSeed != 0 {
-				runSim(t, size, *simSeed, testing.Verbose())
-				return
-			}
-			for seed := uint64(1); seed <= uint64(*simSeeds); seed++ {
-				if !runSim(t, size, seed, false) {
+			for _, seed := range simtest.Seeds(300) {
+				if !runSim(t, size, seed, simtest.Trace()) {
 					return
 				}
 			}
