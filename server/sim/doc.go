@@ -6,7 +6,8 @@
 //
 // # Model
 //
-//   - 3 or 5 voters. Time is ticks; each tick every node's cores tick, due messages are
+//   - 3 or 5 voters, optionally with observers (OBSERVING: a zab.Learner that gets INFORMs
+//     and never acks). Time is ticks; each tick every node's cores tick, due messages are
 //     delivered and the invariants are checked (also after every delivered message).
 //   - Election port: notifications are lost (10%), duplicated (5%), delayed (1..8 ticks) and
 //     reordered during the chaos phase.
@@ -44,7 +45,7 @@
 // a corrupted txn, and ACKs sent before the fsync (with slow fsyncs and frequent crashes an
 // acknowledged write is lost). Replay a seed with
 //
-//	go test ./server/sim -run 'TestSimulation/5-voters' -sim.seed=N -v
+//	go test ./server/sim -run 'TestSimulation/5-voters$' -sim.seed=N -v
 //
 // (-v prints the trace); -sim.seeds=N runs more seeds.
 package sim

@@ -16,8 +16,9 @@ import (
 
 // Options configure one simulated run.
 type Options struct {
-	Size int    // voters: 3 or 5
-	Seed uint64 // everything random comes from it
+	Size      int    // voters: 3 or 5
+	Observers int    // and this many observers (ids after the voters)
+	Seed      uint64 // everything random comes from it
 
 	ChaosTicks  int // ticks of faults and writes; then everything heals
 	SettleTicks int // ticks the healed ensemble has to settle in
@@ -67,6 +68,7 @@ const (
 // what is lost in a crash (the unsynced log tail, epoch values not yet fsynced) and the cores.
 type node struct {
 	id         int64
+	observer   bool
 	up         bool
 	log        []zab.Entry // logged txns; log[:durableLen] is on disk
 	durableLen int
@@ -122,6 +124,7 @@ type simulation struct {
 	seq    int
 	nodes  map[int64]*node
 	ids    []int64
+	voters []int64
 	net    []envelope
 	cut    map[[2]int64]bool // partitioned pairs (both directions)
 	conns  int
@@ -157,9 +160,12 @@ func Run(o Options) Result {
 	}
 	s := &simulation{o: o, rng: rand.New(rand.NewPCG(o.Seed, uint64(o.Size))), nodes: map[int64]*node{},
 		cut: map[[2]int64]bool{}, acked: map[int64][]byte{}, leader: map[int64]int64{}, faults: map[string]int{}}
-	for id := int64(1); id <= int64(o.Size); id++ {
+	for id := int64(1); id <= int64(o.Size+o.Observers); id++ {
 		s.ids = append(s.ids, id)
-		s.nodes[id] = &node{id: id}
+		s.nodes[id] = &node{id: id, observer: id > int64(o.Size)}
+		if id <= int64(o.Size) {
+			s.voters = append(s.voters, id)
+		}
 	}
 	for _, id := range s.ids {
 		s.boot(s.nodes[id])
@@ -330,7 +336,7 @@ func (s *simulation) boot(n *node) {
 	for _, e := range n.log {
 		s.apply(n, e)
 	}
-	n.el = election.New(election.Config{ID: n.id, Voters: s.ids, FinalizeWait: 20, MinNotificationInterval: 20, MaxNotificationInterval: 320})
+	n.el = election.New(election.Config{ID: n.id, Voters: s.voters, Observer: n.observer, FinalizeWait: 20, MinNotificationInterval: 20, MaxNotificationInterval: 320})
 	s.logf("%d boots: last zxid %s, epochs %d/%d", n.id, zab.Hex(n.last()), n.accepted, n.current)
 	s.look(n)
 }
@@ -413,12 +419,12 @@ func (s *simulation) decided(n *node, d *election.Decision) {
 		}
 		st.Committed = slices.Clone(tail)
 		n.role, n.leaderID, n.lconns = leading, n.id, map[int64]*qconn{}
-		n.lead = zab.NewLeader(zab.LeaderConfig{ID: n.id, Voters: s.ids, InitLimit: initLimit, SyncLimit: syncLimit, CommitLogSize: commitLog}, st)
+		n.lead = zab.NewLeader(zab.LeaderConfig{ID: n.id, Voters: s.voters, InitLimit: initLimit, SyncLimit: syncLimit, CommitLogSize: commitLog}, st)
 	} else {
 		n.role, n.leaderID = following, d.Vote.Leader
 		s.conns++
 		n.conn = &qconn{id: s.conns, learner: n.id, leader: d.Vote.Leader, opened: s.now}
-		n.learn = zab.NewLearner(zab.LearnerConfig{ID: n.id, Leader: d.Vote.Leader, InitLimit: initLimit, SyncLimit: syncLimit},
+		n.learn = zab.NewLearner(zab.LearnerConfig{ID: n.id, Leader: d.Vote.Leader, Observer: n.observer, InitLimit: initLimit, SyncLimit: syncLimit},
 			zab.LearnerState{AcceptedEpoch: n.accepted, CurrentEpoch: n.current, LastZxid: n.last()})
 		if s.cut[[2]int64{n.id, d.Vote.Leader}] || !s.nodes[d.Vote.Leader].up {
 			s.breakConn(n.conn, "connect refused")
@@ -639,8 +645,11 @@ func (s *simulation) advance(n *node) {
 // peer does once its role works (QuorumPeer.updateElectionVote).
 func (s *simulation) settle(n *node, epoch int64) {
 	state := wire.Following
-	if n.role == leading {
+	switch {
+	case n.role == leading:
 		state = wire.Leading
+	case n.observer:
+		state = wire.Observing
 	}
 	v := n.el.CurrentVote()
 	if v.Leader != n.leaderID {

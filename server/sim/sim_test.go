@@ -13,17 +13,22 @@ import (
 // invariant is checked after every event, and after healing every acknowledged write must be
 // on every node. A failure names its seed and the command that replays it.
 func TestSimulation(t *testing.T) {
-	for _, size := range []int{3, 5} {
-		t.Run(fmt.Sprintf("%d-voters", size), func(t *testing.T) {
-			seeds := simtest.Seeds(40)
+	for _, e := range []struct{ size, observers int }{{3, 0}, {5, 0}, {3, 1}} {
+		size := e.size
+		name := fmt.Sprintf("%d-voters", size)
+		if e.observers > 0 {
+			name += fmt.Sprintf("+%d-observer", e.observers)
+		}
+		t.Run(name, func(t *testing.T) {
+			seeds := simtest.Seeds(30)
 			acked, faults := 0, map[string]int{}
 			for _, seed := range seeds {
-				r := Run(Options{Size: size, Seed: seed, Trace: simtest.Trace()})
+				r := Run(Options{Size: size, Observers: e.observers, Seed: seed, Trace: simtest.Trace()})
 				if r.Trace != "" {
 					t.Logf("seed %d trace:\n%s", seed, r.Trace)
 				}
 				if r.Err != nil {
-					t.Fatalf("seed %d: %v\nreplay: go test ./server/sim -run 'TestSimulation/%d-voters' -sim.seed=%d -v", seed, r.Err, size, seed)
+					t.Fatalf("seed %d: %v\nreplay: go test ./server/sim -run 'TestSimulation/%s$' -sim.seed=%d -v", seed, r.Err, name, seed)
 				}
 				acked += r.Acked
 				for k, v := range r.Faults {
