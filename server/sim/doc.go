@@ -24,8 +24,8 @@
 //     role ends with the logged txns applied, as the server's ApplyAllPending.
 //   - SNAP carries the leader's applied txns up to the SNAP zxid; TRUNC cuts the log.
 //   - Faults during the chaos phase (3000 ticks): crashes and restarts, one node partitioned
-//     from the others and healed, connection breaks; client writes go to whichever node leads
-//     (a write is acknowledged when a leader commits it). Then everything heals, 20 more writes
+//     from the others (both ways or one way) and healed, connection breaks; client writes go
+//     to whichever node leads (a write is acknowledged when a leader commits it). Then everything heals, 20 more writes
 //     must be acknowledged, and the ensemble must settle (one leader, every node its synced
 //     learner at the same applied zxid, for 200 ticks) within 20000 ticks.
 //

@@ -243,16 +243,20 @@ func (s *simulation) chaos() {
 			s.cut = map[[2]int64]bool{}
 			s.logf("partition healed")
 		} else {
+			// One node cut off from the others: both ways, or only what it sends, or only
+			// what it receives (a one-way cut still breaks a TCP connection across it).
 			victim := s.ids[s.rng.IntN(len(s.ids))]
-			s.faults["partition"]++
+			way := s.rng.IntN(3)
+			s.faults[[...]string{"partition", "partition-out", "partition-in"}[way]]++
 			for _, o := range s.ids {
 				if o != victim {
-					s.cut[[2]int64{victim, o}], s.cut[[2]int64{o, victim}] = true, true
+					s.cut[[2]int64{victim, o}] = way != 2
+					s.cut[[2]int64{o, victim}] = way != 1
 				}
 			}
-			s.logf("partition: %d cut off", victim)
+			s.logf("partition: %d cut off (%s)", victim, [...]string{"both ways", "outbound", "inbound"}[way])
 			for _, c := range s.liveConns() {
-				if s.cut[[2]int64{c.learner, c.leader}] {
+				if s.cut[[2]int64{c.learner, c.leader}] || s.cut[[2]int64{c.leader, c.learner}] {
 					s.breakConn(c, "partition")
 				}
 			}
@@ -426,7 +430,7 @@ func (s *simulation) decided(n *node, d *election.Decision) {
 		n.conn = &qconn{id: s.conns, learner: n.id, leader: d.Vote.Leader, opened: s.now}
 		n.learn = zab.NewLearner(zab.LearnerConfig{ID: n.id, Leader: d.Vote.Leader, Observer: n.observer, InitLimit: initLimit, SyncLimit: syncLimit},
 			zab.LearnerState{AcceptedEpoch: n.accepted, CurrentEpoch: n.current, LastZxid: n.last()})
-		if s.cut[[2]int64{n.id, d.Vote.Leader}] || !s.nodes[d.Vote.Leader].up {
+		if s.cut[[2]int64{n.id, d.Vote.Leader}] || s.cut[[2]int64{d.Vote.Leader, n.id}] || !s.nodes[d.Vote.Leader].up {
 			s.breakConn(n.conn, "connect refused")
 			return
 		}

@@ -36,7 +36,7 @@ func TestSimulation(t *testing.T) {
 				}
 			}
 			t.Logf("%d seeds: %d acknowledged writes; faults %v", len(seeds), acked, faults)
-			if acked < postHealWrites*len(seeds) || faults["crash"] == 0 || faults["partition"] == 0 {
+			if acked < postHealWrites*len(seeds) || faults["crash"] == 0 || faults["partition"]+faults["partition-in"]+faults["partition-out"] == 0 {
 				t.Fatalf("the runs wrote nothing or injected no crash/partition: %d writes, %v", acked, faults)
 			}
 		})
