@@ -61,7 +61,7 @@ func (t *Tree) apply(hdr *records.TxnHeader, op wire.Op, txn jute.Record) Result
 		r.Err = t.setACL(&r, tx.Path, tx.ACL, tx.Version)
 	case *records.CheckVersionTxn:
 		r.Path = tx.Path
-		if n := t.nodes[tx.Path]; n != nil {
+		if n := t.Get(tx.Path); n != nil {
 			r.Stat = n.ClientStat()
 		} else {
 			r.Err = wire.ErrNoNode
@@ -131,7 +131,7 @@ func (t *Tree) multi(r *Result, hdr *records.TxnHeader, tx *records.MultiTxn) {
 
 func (t *Tree) create(r *Result, path string, data []byte, acl []records.ACL, owner int64, parentCVersion int32, zxid, time int64) wire.Code {
 	pp := parentOf(path)
-	parent := t.nodes[pp]
+	parent := t.Get(pp)
 	if parent == nil {
 		return wire.ErrNoNode
 	}
@@ -151,11 +151,7 @@ func (t *Tree) create(r *Result, path string, data []byte, acl []records.ACL, ow
 		ACL:  t.acls.intern(acl),
 		Stat: records.StatPersisted{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time, EphemeralOwner: owner},
 	}
-	if parent.children == nil {
-		parent.children = map[string]struct{}{}
-	}
-	parent.children[name] = struct{}{}
-	t.nodes[path] = n
+	t.link(parent, name, n)
 	t.changed(pp, parent)
 	t.changed(path, n)
 	t.track(path, owner)
@@ -168,18 +164,18 @@ func (t *Tree) create(r *Result, path string, data []byte, acl []records.ACL, ow
 }
 
 func (t *Tree) delete(r *Result, path string, zxid int64) wire.Code {
-	n := t.nodes[path]
-	if n == nil || path == "/" {
+	n := t.Get(path)
+	if n == nil || n == t.root {
 		return wire.ErrNoNode
 	}
 	pp := parentOf(path)
-	parent := t.nodes[pp]
+	parent := t.Get(pp)
 	delete(parent.children, baseOf(path))
+	t.count--
 	if zxid > parent.Stat.Pzxid {
 		parent.Stat.Pzxid = zxid
 	}
 	t.changed(pp, parent)
-	delete(t.nodes, path)
 	if t.DigestEnabled {
 		t.digest -= n.digest
 	}
@@ -195,7 +191,7 @@ func (t *Tree) delete(r *Result, path string, zxid int64) wire.Code {
 }
 
 func (t *Tree) setData(r *Result, path string, data []byte, version int32, zxid, time int64) wire.Code {
-	n := t.nodes[path]
+	n := t.Get(path)
 	if n == nil {
 		return wire.ErrNoNode
 	}
@@ -212,7 +208,7 @@ func (t *Tree) setData(r *Result, path string, data []byte, version int32, zxid,
 }
 
 func (t *Tree) setACL(r *Result, path string, acl []records.ACL, version int32) wire.Code {
-	n := t.nodes[path]
+	n := t.Get(path)
 	if n == nil {
 		return wire.ErrNoNode
 	}
@@ -225,7 +221,7 @@ func (t *Tree) setACL(r *Result, path string, acl []records.ACL, version int32) 
 }
 
 func (t *Tree) setCversionPzxid(path string, cversion int32, zxid int64) {
-	n := t.nodes[path]
+	n := t.Get(path)
 	if n == nil {
 		return
 	}
@@ -246,7 +242,7 @@ func (t *Tree) killSession(r *Result, session int64, paths []string, zxid int64)
 		paths = t.Ephemerals(session)
 	}
 	for _, p := range paths {
-		n := t.nodes[p]
+		n := t.Get(p)
 		if n == nil || n.Stat.EphemeralOwner != session {
 			continue
 		}

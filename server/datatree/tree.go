@@ -3,6 +3,7 @@ package datatree
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf16"
@@ -52,7 +53,7 @@ type Node struct {
 	Data     []byte
 	ACL      int64 // index into the tree's ACL cache; OpenACLIndex = world:anyone:cdrwa
 	Stat     records.StatPersisted
-	children map[string]struct{}
+	children map[string]*Node // by name; the names are the only copy of the path
 	digest   uint64
 }
 
@@ -87,9 +88,12 @@ type Trigger struct {
 	ACL   []records.ACL // the ACL of the node the event is about (watchers need READ, 3.9)
 }
 
-// Tree is the data tree.
+// Tree is the data tree. Nodes hang from the root by their children maps; there is no map
+// by path (Get walks the path's components), so a node costs its struct, its data, its name
+// and its slot in its parent's map.
 type Tree struct {
-	nodes      map[string]*Node
+	root       *Node
+	count      int // nodes reachable from root
 	acls       *aclCache
 	ephemerals map[int64]map[string]struct{}
 	containers map[string]struct{}
@@ -100,6 +104,8 @@ type Tree struct {
 	LastZxid int64
 	// DigestEnabled turns digest maintenance on (zookeeper.digest.enabled, default true).
 	DigestEnabled bool
+
+	loaded, loadedParent loadedNode // AddNode's parent cache
 }
 
 // Well-known paths.
@@ -115,7 +121,6 @@ const (
 // /zookeeper/config (world:anyone:r, ZOOKEEPER-2014).
 func New() *Tree {
 	t := &Tree{
-		nodes:         map[string]*Node{},
 		acls:          newACLCache(),
 		ephemerals:    map[int64]map[string]struct{}{},
 		containers:    map[string]struct{}{},
@@ -123,7 +128,7 @@ func New() *Tree {
 		quotas:        map[string]struct{}{},
 		DigestEnabled: true,
 	}
-	t.nodes["/"] = &Node{Data: []byte{}, ACL: OpenACLIndex, children: map[string]struct{}{}}
+	t.root, t.count = &Node{Data: []byte{}, ACL: OpenACLIndex}, 1
 	t.addRaw(ZookeeperPath, &Node{Data: []byte{}, ACL: OpenACLIndex})
 	t.addRaw(QuotaPath, &Node{Data: []byte{}, ACL: OpenACLIndex})
 	// /zookeeper/config: world:anyone:r, and aversion -1 (Java sets its ACL with version -1).
@@ -135,7 +140,7 @@ func New() *Tree {
 // NewEmpty returns a tree with no nodes at all, to be filled from a snapshot with AddNode.
 func NewEmpty() *Tree {
 	return &Tree{
-		nodes: map[string]*Node{}, acls: newACLCache(), ephemerals: map[int64]map[string]struct{}{},
+		acls: newACLCache(), ephemerals: map[int64]map[string]struct{}{},
 		containers: map[string]struct{}{}, ttls: map[string]struct{}{}, quotas: map[string]struct{}{},
 		DigestEnabled: true,
 	}
@@ -143,12 +148,17 @@ func NewEmpty() *Tree {
 
 // addRaw links a node under its parent without stat changes (tree construction).
 func (t *Tree) addRaw(path string, n *Node) {
-	parent := t.nodes[parentOf(path)]
+	t.link(t.Get(parentOf(path)), baseOf(path), n)
+}
+
+// link adds n as parent's child name. The name is copied: a slice of the txn's path would
+// keep the whole path alive.
+func (t *Tree) link(parent *Node, name string, n *Node) {
 	if parent.children == nil {
-		parent.children = map[string]struct{}{}
+		parent.children = map[string]*Node{}
 	}
-	parent.children[baseOf(path)] = struct{}{}
-	t.nodes[path] = n
+	parent.children[strings.Clone(name)] = n
+	t.count++
 }
 
 func parentOf(path string) string {
@@ -166,17 +176,28 @@ func ParentOf(path string) string { return parentOf(path) }
 
 // Get returns the node at path, or nil. "" is the root too, as in Java's node map.
 func (t *Tree) Get(path string) *Node {
-	if path == "" {
-		path = "/"
+	if path == "" || path == "/" {
+		return t.root
 	}
-	return t.nodes[path]
+	if path[0] != '/' {
+		return nil
+	}
+	n := t.root
+	for p := path[1:]; n != nil; {
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return n.children[p]
+		}
+		n, p = n.children[p[:i]], p[i+1:]
+	}
+	return nil
 }
 
 // ACL returns the ACL list of a node.
 func (t *Tree) ACL(n *Node) []records.ACL { return t.acls.get(n.ACL) }
 
 // NodeCount is the number of nodes, including the root and /zookeeper nodes.
-func (t *Tree) NodeCount() int { return len(t.nodes) }
+func (t *Tree) NodeCount() int { return t.count }
 
 // Digest is the tree digest (sum of node digests, /zookeeper/ subtree excluded).
 func (t *Tree) Digest() uint64 { return t.digest }
@@ -240,13 +261,17 @@ func keys(m map[string]struct{}) []string {
 
 // CountDescendants counts every node below path (getAllChildrenNumber).
 func (t *Tree) CountDescendants(path string) int {
-	n := t.nodes[path]
+	n := t.Get(path)
 	if n == nil {
 		return 0
 	}
-	total := 0
-	for c := range n.children {
-		total += 1 + t.CountDescendants(join(path, c))
+	return n.descendants()
+}
+
+func (n *Node) descendants() int {
+	total := len(n.children)
+	for _, c := range n.children {
+		total += c.descendants()
 	}
 	return total
 }
@@ -264,22 +289,45 @@ func Join(parent, child string) string { return join(parent, child) }
 // Walk visits every node in pre-order (a node before its children), starting at the root.
 // Children are visited in sorted order so walks are deterministic.
 func (t *Tree) Walk(fn func(path string, n *Node) error) error {
-	return t.walk("/", fn)
+	if t.root == nil {
+		return nil
+	}
+	return walk("/", t.root, fn)
 }
 
-func (t *Tree) walk(path string, fn func(string, *Node) error) error {
-	n := t.nodes[path]
+func walk(path string, n *Node, fn func(string, *Node) error) error {
 	if err := fn(path, n); err != nil {
 		return err
 	}
-	kids := n.Children()
-	sort.Strings(kids)
-	for _, c := range kids {
-		if err := t.walk(join(path, c), fn); err != nil {
+	for _, c := range n.sortedChildren() {
+		if err := walk(join(path, c.name), c.node, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+type child struct {
+	name string
+	node *Node
+}
+
+// sortedChildren lists the children by name.
+func (n *Node) sortedChildren() []child {
+	kids := make([]child, 0, len(n.children))
+	for name, c := range n.children {
+		kids = append(kids, child{name, c})
+	}
+	slices.SortFunc(kids, func(a, b child) int { return strings.Compare(a.name, b.name) })
+	return kids
+}
+
+// each calls fn for n and every node below it, in no particular order.
+func (n *Node) each(fn func(*Node)) {
+	fn(n)
+	for _, c := range n.children {
+		c.each(fn)
+	}
 }
 
 // ACLEntries lists the ACL cache in index order (for snapshots).
@@ -298,21 +346,20 @@ func (t *Tree) AddNode(path string, data []byte, aclIdx int64, st records.StatPe
 	// The digest now, while path, data and stat are in the cache; FinishLoad sums them.
 	n.digest = nodeDigest(path, n)
 	if path == "/" {
-		if old := t.nodes["/"]; old != nil {
+		if old := t.root; old != nil {
 			n.children = old.children
+		} else {
+			t.count++
 		}
-		t.nodes["/"] = n
+		t.root = n
 	} else {
-		parent := t.nodes[parentOf(path)]
+		parent := t.loadParent(parentOf(path))
 		if parent == nil {
 			return &PathError{Path: path, Msg: "parent missing in snapshot"}
 		}
-		if parent.children == nil {
-			parent.children = map[string]struct{}{}
-		}
-		parent.children[baseOf(path)] = struct{}{}
-		t.nodes[path] = n
+		t.link(parent, baseOf(path), n)
 	}
+	t.loaded = loadedNode{path, n}
 	if aclIdx != OpenACLIndex {
 		t.acls.refs[aclIdx]++
 	}
@@ -329,10 +376,30 @@ func (t *Tree) FinishLoad() {
 			t.acls.release(idx)
 		}
 	}
+	t.loaded, t.loadedParent = loadedNode{}, loadedNode{}
 	t.digest = 0
-	for _, n := range t.nodes {
-		t.digest += n.digest
+	if t.root != nil {
+		t.root.each(func(n *Node) { t.digest += n.digest })
 	}
+}
+
+// loadedNode is a node AddNode added, by path: a snapshot lists siblings one after the
+// other, each right after its parent's subtree began, so the parent is nearly always the last
+// node added or the last parent looked up.
+type loadedNode struct {
+	path string
+	node *Node
+}
+
+func (t *Tree) loadParent(path string) *Node {
+	switch path {
+	case t.loadedParent.path:
+	case t.loaded.path:
+		t.loadedParent = t.loaded
+	default:
+		t.loadedParent = loadedNode{path, t.Get(path)}
+	}
+	return t.loadedParent.node
 }
 
 // PathError is a tree consistency error.
@@ -405,10 +472,11 @@ func NodeDigest(path string, n *Node) uint64 { return nodeDigest(path, n) }
 
 func (t *Tree) recomputeDigest() {
 	t.digest = 0
-	for p, n := range t.nodes {
+	t.Walk(func(p string, n *Node) error {
 		n.digest = nodeDigest(p, n)
 		t.digest += n.digest
-	}
+		return nil
+	})
 }
 
 // changed refreshes a node's digest contribution after a change.
@@ -425,8 +493,8 @@ func (t *Tree) changed(path string, n *Node) {
 // Java's ZKDatabase.initConfigInZKDatabase does when a config becomes active: version -1,
 // mzxid the config's version, mtime now. It fires the node's data watches.
 func (t *Tree) SetConfigNode(data []byte, version, mtime int64) []Trigger {
-	if t.nodes[ConfigPath] == nil {
-		if t.nodes[ZookeeperPath] == nil {
+	if t.Get(ConfigPath) == nil {
+		if t.Get(ZookeeperPath) == nil {
 			return nil
 		}
 		t.addRaw(ConfigPath, &Node{Data: []byte{}, ACL: t.acls.intern(ReadACL), Stat: records.StatPersisted{Aversion: -1}})
