@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkgo/zkgo/jute"
 	"github.com/zkgo/zkgo/jute/records"
 	"github.com/zkgo/zkgo/server/datatree"
 	"github.com/zkgo/zkgo/wire"
@@ -14,30 +15,56 @@ import (
 
 // buildMemTree creates n znodes of valueSize bytes the way bench's -memory-znodes figure
 // does (/zkbench-mem/b<i/perParent>/n<i>), each with its own data buffer and path string as
-// a server's decoded txns give them. perParent 0 puts them all under /zkbench-mem.
-func buildMemTree(n, valueSize, perParent int) *datatree.Tree {
+// a server's decoded txns give them. perParent 0 puts them all under /zkbench-mem. perMulti > 0
+// creates the leaves perMulti to a MultiTxn decoded from one buffer (as the server's log and
+// the bench's loader give them).
+func buildMemTree(n, valueSize, perParent, perMulti int) *datatree.Tree {
 	t := datatree.New()
 	zxid := int64(1)
-	create := func(path string, data []byte) {
+	var batch []records.Txn
+	apply := func(typ int32, txn jute.Record) {
 		zxid++
-		t.ApplyTxn(&records.TxnHeader{Zxid: zxid, Type: 1, Time: zxid}, &records.CreateTxn{Path: path, Data: data, ACL: datatree.OpenACL, ParentCVersion: -1})
+		t.ApplyTxn(&records.TxnHeader{Zxid: zxid, Type: typ, Time: zxid}, txn)
+	}
+	flush := func() {
+		if len(batch) > 0 {
+			var m records.MultiTxn
+			if err := jute.Unmarshal(jute.Marshal(&records.MultiTxn{Txns: batch}), &m); err != nil {
+				panic(err)
+			}
+			apply(int32(wire.OpMulti), &m)
+			batch = batch[:0]
+		}
+	}
+	create := func(path string, data []byte, leaf bool) {
+		c := &records.CreateTxn{Path: path, Data: data, ACL: datatree.OpenACL, ParentCVersion: -1}
+		if !leaf || perMulti == 0 {
+			apply(int32(wire.OpCreate), c)
+			return
+		}
+		batch = append(batch, records.Txn{Type: int32(wire.OpCreate), Data: jute.Marshal(c)})
+		if len(batch) == perMulti {
+			flush()
+		}
 	}
 	root := "/zkbench-mem"
-	create(root, []byte{})
+	create(root, []byte{}, false)
 	for i := 0; i < n; i++ {
 		parent := root
 		if perParent > 0 {
 			parent = root + "/b" + strconv.Itoa(i/perParent)
 			if i%perParent == 0 {
-				create(parent, []byte{})
+				flush()
+				create(parent, []byte{}, false)
 			}
 		}
 		data := make([]byte, valueSize)
 		for j := range data {
 			data[j] = byte('a' + j%26)
 		}
-		create(parent+"/n"+strconv.Itoa(i), data)
+		create(parent+"/n"+strconv.Itoa(i), data, true)
 	}
+	flush()
 	return t
 }
 
@@ -50,17 +77,18 @@ func liveHeap() uint64 {
 }
 
 // BenchmarkTreeMemory reports the live heap per znode of a tree of 1M znodes of 100 B (as
-// bench's RSS figure builds it, 1000 per parent, and all under one parent), and the time of
+// bench's RSS figure builds it, 1000 per parent, 100 per multi; and all under one parent,
+// and 1000 per parent with single creates), and the time of
 // SnapshotFunc's copy (the node loop's stall) and of writing the copy:
 //
 //	go test -run NONE -bench TreeMemory -benchtime 1x ./server/datatree
 func BenchmarkTreeMemory(b *testing.B) {
 	const n, size = 1_000_000, 100
-	for _, per := range []int{1000, 0} {
-		b.Run("per="+strconv.Itoa(per), func(b *testing.B) {
+	for _, c := range []struct{ per, multi int }{{1000, 0}, {0, 0}, {1000, 100}} {
+		b.Run("per="+strconv.Itoa(c.per)+",multi="+strconv.Itoa(c.multi), func(b *testing.B) {
 			for b.Loop() {
 				before := liveHeap()
-				t := buildMemTree(n, size, per)
+				t := buildMemTree(n, size, c.per, c.multi)
 				after := liveHeap()
 				b.ReportMetric(float64(after-before)/n, "B/znode")
 				t0 := time.Now()
