@@ -140,7 +140,7 @@ func (t *Tree) create(r *Result, path string, data []byte, acl []records.ACL, ow
 		return wire.ErrNoNode
 	}
 	name := baseOf(path)
-	if _, ok := parent.children[name]; ok {
+	if parent.children.get(name) != nil {
 		return wire.ErrNodeExists
 	}
 	if parentCVersion == -1 {
@@ -174,7 +174,7 @@ func (t *Tree) delete(r *Result, path string, zxid int64) wire.Code {
 	}
 	pp := parentOf(path)
 	parent := t.Get(pp)
-	delete(parent.children, baseOf(path))
+	parent.children.remove(baseOf(path))
 	t.count--
 	if zxid > parent.Stat.Pzxid {
 		parent.Stat.Pzxid = zxid

@@ -2,8 +2,6 @@ package datatree
 
 import (
 	"io"
-	"slices"
-	"strings"
 	"unsafe"
 
 	"github.com/zkgo/zkgo/jute/records"
@@ -70,7 +68,7 @@ func LoadSnapshot(r *wire.SnapshotReader, zxid int64) (*Tree, []wire.SnapSession
 // returns a function that writes it as a snapshot file body with the given sessions, the
 // digest trailer and the lastProcessedZxid trailer. The copy makes it safe to write in the
 // background while the tree moves on; it is a walk over node pointers that builds no paths
-// and sorts nothing (the returned function does both).
+// (the returned function does).
 func SnapshotFunc(t *Tree, sessions []wire.SnapSession) func(*wire.SnapshotWriter) error {
 	c := t.snapshotCopy()
 	zxid, digest := t.LastZxid, int64(t.digest)
@@ -90,7 +88,7 @@ func SnapshotFunc(t *Tree, sessions []wire.SnapSession) func(*wire.SnapshotWrite
 }
 
 // snapCopy is the tree's nodes at one moment, breadth first: every node's children are a
-// contiguous run of recs, unsorted until writeNodes sorts them.
+// contiguous run of recs, by name.
 type snapCopy struct {
 	acls []wire.ACLEntry
 	recs []snapRec
@@ -122,10 +120,8 @@ func (t *Tree) snapshotCopy() *snapCopy {
 	add("", t.root)
 	for i := 0; i < len(nodes); i++ {
 		n := nodes[i]
-		c.recs[i].kids, c.recs[i].nkids = int32(len(c.recs)), int32(len(n.children))
-		for name, k := range n.children {
-			add(name, k)
-		}
+		c.recs[i].kids, c.recs[i].nkids = int32(len(c.recs)), int32(n.children.len())
+		n.children.each(add)
 	}
 	return c
 }
@@ -134,13 +130,6 @@ func (t *Tree) snapshotCopy() *snapCopy {
 func (c *snapCopy) writeNodes(w *wire.SnapshotWriter) error {
 	if len(c.recs) == 0 {
 		return nil
-	}
-	for i := range c.recs {
-		r := &c.recs[i]
-		if r.nkids > 1 {
-			kids := c.recs[r.kids : r.kids+r.nkids]
-			slices.SortFunc(kids, func(a, b snapRec) int { return strings.Compare(a.name, b.name) })
-		}
 	}
 	var path []byte
 	var sn wire.SnapNode

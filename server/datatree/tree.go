@@ -3,7 +3,6 @@ package datatree
 import (
 	"encoding/binary"
 	"hash/crc32"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf16"
@@ -53,25 +52,23 @@ type Node struct {
 	Data     []byte
 	ACL      int64 // index into the tree's ACL cache; OpenACLIndex = world:anyone:cdrwa
 	Stat     records.StatPersisted
-	children map[string]*Node // by name; the names are the only copy of the path
+	children *kids // nil for a leaf; the names there are the only copy of the path
 	digest   uint64
 }
 
 // NumChildren is the number of children.
-func (n *Node) NumChildren() int { return len(n.children) }
+func (n *Node) NumChildren() int { return n.children.len() }
 
-// Children returns the child names, unsorted (ZooKeeper's order is unspecified too).
+// Children returns the child names (sorted; ZooKeeper's order is unspecified).
 func (n *Node) Children() []string {
-	out := make([]string, 0, len(n.children))
-	for c := range n.children {
-		out = append(out, c)
-	}
+	out := make([]string, 0, n.children.len())
+	n.children.each(func(name string, _ *Node) { out = append(out, name) })
 	return out
 }
 
 // ClientStat is the Stat clients see for n.
 func (n *Node) ClientStat() records.Stat {
-	nc := int32(len(n.children))
+	nc := int32(n.children.len())
 	return records.Stat{
 		Czxid: n.Stat.Czxid, Mzxid: n.Stat.Mzxid, Ctime: n.Stat.Ctime, Mtime: n.Stat.Mtime,
 		Version: n.Stat.Version, Cversion: n.Stat.Cversion*2 - nc, Aversion: n.Stat.Aversion,
@@ -88,7 +85,7 @@ type Trigger struct {
 	ACL   []records.ACL // the ACL of the node the event is about (watchers need READ, 3.9)
 }
 
-// Tree is the data tree. Nodes hang from the root by their children maps; there is no map
+// Tree is the data tree. Nodes hang from the root by their children lists; there is no map
 // by path (Get walks the path's components), so a node costs its struct, its data, its name
 // and its slot in its parent's map.
 type Tree struct {
@@ -155,9 +152,9 @@ func (t *Tree) addRaw(path string, n *Node) {
 // keep the whole path alive.
 func (t *Tree) link(parent *Node, name string, n *Node) {
 	if parent.children == nil {
-		parent.children = map[string]*Node{}
+		parent.children = &kids{}
 	}
-	parent.children[strings.Clone(name)] = n
+	parent.children.put(strings.Clone(name), n)
 	t.count++
 }
 
@@ -186,9 +183,9 @@ func (t *Tree) Get(path string) *Node {
 	for p := path[1:]; n != nil; {
 		i := strings.IndexByte(p, '/')
 		if i < 0 {
-			return n.children[p]
+			return n.children.get(p)
 		}
-		n, p = n.children[p[:i]], p[i+1:]
+		n, p = n.children.get(p[:i]), p[i+1:]
 	}
 	return nil
 }
@@ -269,10 +266,8 @@ func (t *Tree) CountDescendants(path string) int {
 }
 
 func (n *Node) descendants() int {
-	total := len(n.children)
-	for _, c := range n.children {
-		total += c.descendants()
-	}
+	total := n.children.len()
+	n.children.each(func(_ string, c *Node) { total += c.descendants() })
 	return total
 }
 
@@ -299,35 +294,23 @@ func walk(path string, n *Node, fn func(string, *Node) error) error {
 	if err := fn(path, n); err != nil {
 		return err
 	}
-	for _, c := range n.sortedChildren() {
-		if err := walk(join(path, c.name), c.node, fn); err != nil {
-			return err
+	if n.children == nil {
+		return nil
+	}
+	for _, c := range n.children.chunks {
+		for _, e := range c {
+			if err := walk(join(path, e.name), e.node, fn); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-type child struct {
-	name string
-	node *Node
-}
-
-// sortedChildren lists the children by name.
-func (n *Node) sortedChildren() []child {
-	kids := make([]child, 0, len(n.children))
-	for name, c := range n.children {
-		kids = append(kids, child{name, c})
-	}
-	slices.SortFunc(kids, func(a, b child) int { return strings.Compare(a.name, b.name) })
-	return kids
-}
-
 // each calls fn for n and every node below it, in no particular order.
 func (n *Node) each(fn func(*Node)) {
 	fn(n)
-	for _, c := range n.children {
-		c.each(fn)
-	}
+	n.children.each(func(_ string, c *Node) { c.each(fn) })
 }
 
 // ACLEntries lists the ACL cache in index order (for snapshots).
