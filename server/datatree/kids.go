@@ -35,6 +35,10 @@ func (c *child) cmp(k uint64, name string) int {
 	case c.key > k:
 		return 1
 	}
+	if len(name) <= 8 || len(c.name) <= 8 {
+		// The key holds all of the shorter name: the shorter sorts first.
+		return len(c.name) - len(name)
+	}
 	return strings.Compare(c.name, name)
 }
 
@@ -67,7 +71,7 @@ func (k *kids) find(name string) (ci, i int, found bool) {
 			hi = m
 		}
 	}
-	return lo, i, i < len(c) && c[i].key == key && c[i].name == name
+	return lo, i, i < len(c) && c[i].cmp(key, name) == 0
 }
 
 func (k *kids) get(name string) *Node {

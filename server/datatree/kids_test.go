@@ -8,18 +8,23 @@ import (
 )
 
 // TestKids checks the chunked child list against a map under random puts and removes, with
-// names in order (appends) and at random.
+// names in order (appends), at random, and of mixed lengths sharing prefixes (8-byte keys that
+// tie).
 func TestKids(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	for _, inOrder := range []bool{true, false} {
+	prefixes := []string{"", "a", "lock-", "item-000", "item-0000", "queue-item-", "n"}
+	for _, mode := range []string{"in order", "random", "long"} {
+		inOrder := mode == "in order"
 		var k kids
 		ref := map[string]*Node{}
 		for step := 0; step < 20000; step++ {
 			var name string
 			if inOrder {
 				name = "n" + strconv.Itoa(100000+step)
-			} else {
+			} else if mode == "random" {
 				name = "n" + strconv.Itoa(rng.Intn(3000))
+			} else {
+				name = prefixes[rng.Intn(len(prefixes))] + strconv.Itoa(rng.Intn(1000))
 			}
 			if !inOrder && rng.Intn(3) == 0 {
 				_, had := ref[name]
