@@ -144,26 +144,26 @@ func (t *Tree) create(r *Result, path string, data []byte, acl []records.ACL, ow
 		return wire.ErrNodeExists
 	}
 	if parentCVersion == -1 {
-		parentCVersion = parent.Stat.Cversion + 1
+		parentCVersion = parent.cversion + 1
 	}
-	if parentCVersion > parent.Stat.Cversion {
-		parent.Stat.Cversion = parentCVersion
-		parent.Stat.Pzxid = zxid
+	before := t.changing(pp, parent)
+	if parentCVersion > parent.cversion {
+		parent.cversion = parentCVersion
+		parent.pzxid = zxid
 	}
 	n := &Node{
-		Data: data,
-		ACL:  t.acls.intern(acl),
-		Stat: records.StatPersisted{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time, EphemeralOwner: owner},
+		Data: data, acl: int32(t.acls.intern(acl)),
+		czxid: zxid, mzxid: zxid, pzxid: zxid, ctime: time, mtime: time, owner: owner,
 	}
 	t.link(parent, name, n)
-	t.changed(pp, parent)
-	t.changed(path, n)
+	t.changed(pp, parent, before)
+	t.changed(path, n, 0)
 	t.track(path, owner)
 	t.noteQuota(path)
 	t.updateQuota(path, 1, int64(len(data)))
 	t.initQuotaStats(path)
 	r.Stat = n.ClientStat()
-	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeCreated, t.acls.get(n.ACL)}, Trigger{pp, wire.EventNodeChildrenChanged, t.acls.get(parent.ACL)})
+	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeCreated, t.acls.get(int64(n.acl))}, Trigger{pp, wire.EventNodeChildrenChanged, t.acls.get(int64(parent.acl))})
 	return wire.OK
 }
 
@@ -176,21 +176,22 @@ func (t *Tree) delete(r *Result, path string, zxid int64) wire.Code {
 	parent := t.Get(pp)
 	parent.children.remove(baseOf(path))
 	t.count--
-	if zxid > parent.Stat.Pzxid {
-		parent.Stat.Pzxid = zxid
+	before := t.changing(pp, parent)
+	if zxid > parent.pzxid {
+		parent.pzxid = zxid
 	}
-	t.changed(pp, parent)
+	t.changed(pp, parent, before)
 	if t.DigestEnabled {
-		t.digest -= n.digest
+		t.digest -= nodeDigest(path, n)
 	}
-	acl := t.acls.get(n.ACL)
-	t.acls.release(n.ACL)
-	t.untrack(path, n.Stat.EphemeralOwner)
+	acl := t.acls.get(int64(n.acl))
+	t.acls.release(int64(n.acl))
+	t.untrack(path, n.owner)
 	t.updateQuota(path, -1, -int64(len(n.Data)))
 	if baseOf(path) == limitsNode {
 		delete(t.quotas, quotaTarget(pp))
 	}
-	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeDeleted, acl}, Trigger{pp, wire.EventNodeChildrenChanged, t.acls.get(parent.ACL)})
+	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeDeleted, acl}, Trigger{pp, wire.EventNodeChildrenChanged, t.acls.get(int64(parent.acl))})
 	return wire.OK
 }
 
@@ -200,14 +201,15 @@ func (t *Tree) setData(r *Result, path string, data []byte, version int32, zxid,
 		return wire.ErrNoNode
 	}
 	old := len(n.Data)
+	before := t.changing(path, n)
 	n.Data = data
-	n.Stat.Version = version
-	n.Stat.Mzxid = zxid
-	n.Stat.Mtime = time
-	t.changed(path, n)
+	n.version = version
+	n.mzxid = zxid
+	n.mtime = time
+	t.changed(path, n, before)
 	t.updateQuota(path, 0, int64(len(data)-old))
 	r.Stat = n.ClientStat()
-	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeDataChanged, t.acls.get(n.ACL)})
+	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeDataChanged, t.acls.get(int64(n.acl))})
 	return wire.OK
 }
 
@@ -216,10 +218,11 @@ func (t *Tree) setACL(r *Result, path string, acl []records.ACL, version int32) 
 	if n == nil {
 		return wire.ErrNoNode
 	}
-	t.acls.release(n.ACL)
-	n.ACL = t.acls.intern(acl)
-	n.Stat.Aversion = version
-	t.changed(path, n)
+	before := t.changing(path, n)
+	t.acls.release(int64(n.acl))
+	n.acl = int32(t.acls.intern(acl))
+	n.aversion = version
+	t.changed(path, n, before)
 	r.Stat = n.ClientStat()
 	return wire.OK
 }
@@ -230,12 +233,13 @@ func (t *Tree) setCversionPzxid(path string, cversion int32, zxid int64) {
 		return
 	}
 	if cversion == -1 {
-		cversion = n.Stat.Cversion + 1
+		cversion = n.cversion + 1
 	}
-	if cversion > n.Stat.Cversion {
-		n.Stat.Cversion = cversion
-		n.Stat.Pzxid = zxid
-		t.changed(path, n)
+	if cversion > n.cversion {
+		before := t.changing(path, n)
+		n.cversion = cversion
+		n.pzxid = zxid
+		t.changed(path, n, before)
 	}
 }
 
@@ -247,7 +251,7 @@ func (t *Tree) killSession(r *Result, session int64, paths []string, zxid int64)
 	}
 	for _, p := range paths {
 		n := t.Get(p)
-		if n == nil || n.Stat.EphemeralOwner != session {
+		if n == nil || n.owner != session {
 			continue
 		}
 		var sub Result

@@ -114,7 +114,7 @@ func (t *Tree) snapshotCopy() *snapCopy {
 	c.recs = make([]snapRec, 0, t.count)
 	nodes := make([]*Node, 0, t.count) // nodes[i] is the node recs[i] copies
 	add := func(name string, n *Node) {
-		c.recs = append(c.recs, snapRec{name: name, data: n.Data, acl: n.ACL, stat: n.Stat})
+		c.recs = append(c.recs, snapRec{name: name, data: n.Data, acl: int64(n.acl), stat: n.Stat()})
 		nodes = append(nodes, n)
 	}
 	add("", t.root)

@@ -47,14 +47,39 @@ func ClientOwner(owner int64) int64 {
 	return 0
 }
 
-// Node is one znode.
+// Node is one znode: 96 bytes, the stat's fields inline without padding. Its digest is not
+// kept: a change computes the old one before and the new one after.
 type Node struct {
 	Data     []byte
-	ACL      int64 // index into the tree's ACL cache; OpenACLIndex = world:anyone:cdrwa
-	Stat     records.StatPersisted
 	children *kids // nil for a leaf; the names there are the only copy of the path
-	digest   uint64
+
+	czxid, mzxid, ctime, mtime, owner, pzxid int64
+	version, cversion, aversion              int32
+	acl                                      int32 // index into the tree's ACL cache; OpenACLIndex = world:anyone:cdrwa
 }
+
+func newNode(data []byte, acl int64, st *records.StatPersisted) *Node {
+	n := &Node{Data: data, acl: int32(acl)}
+	n.setStat(st)
+	return n
+}
+
+func (n *Node) setStat(st *records.StatPersisted) {
+	n.czxid, n.mzxid, n.ctime, n.mtime, n.owner, n.pzxid = st.Czxid, st.Mzxid, st.Ctime, st.Mtime, st.EphemeralOwner, st.Pzxid
+	n.version, n.cversion, n.aversion = st.Version, st.Cversion, st.Aversion
+}
+
+// Stat is the persisted stat (the cversion counts child creations; see ClientStat).
+func (n *Node) Stat() records.StatPersisted {
+	return records.StatPersisted{
+		Czxid: n.czxid, Mzxid: n.mzxid, Ctime: n.ctime, Mtime: n.mtime,
+		Version: n.version, Cversion: n.cversion, Aversion: n.aversion,
+		EphemeralOwner: n.owner, Pzxid: n.pzxid,
+	}
+}
+
+// ACLIndex is the node's index in the ACL cache (OpenACLIndex for world:anyone:cdrwa).
+func (n *Node) ACLIndex() int64 { return int64(n.acl) }
 
 // NumChildren is the number of children.
 func (n *Node) NumChildren() int { return n.children.len() }
@@ -70,10 +95,10 @@ func (n *Node) Children() []string {
 func (n *Node) ClientStat() records.Stat {
 	nc := int32(n.children.len())
 	return records.Stat{
-		Czxid: n.Stat.Czxid, Mzxid: n.Stat.Mzxid, Ctime: n.Stat.Ctime, Mtime: n.Stat.Mtime,
-		Version: n.Stat.Version, Cversion: n.Stat.Cversion*2 - nc, Aversion: n.Stat.Aversion,
-		EphemeralOwner: ClientOwner(n.Stat.EphemeralOwner), DataLength: int32(len(n.Data)),
-		NumChildren: nc, Pzxid: n.Stat.Pzxid,
+		Czxid: n.czxid, Mzxid: n.mzxid, Ctime: n.ctime, Mtime: n.mtime,
+		Version: n.version, Cversion: n.cversion*2 - nc, Aversion: n.aversion,
+		EphemeralOwner: ClientOwner(n.owner), DataLength: int32(len(n.Data)),
+		NumChildren: nc, Pzxid: n.pzxid,
 	}
 }
 
@@ -125,11 +150,11 @@ func New() *Tree {
 		quotas:        map[string]struct{}{},
 		DigestEnabled: true,
 	}
-	t.root, t.count = &Node{Data: []byte{}, ACL: OpenACLIndex}, 1
-	t.addRaw(ZookeeperPath, &Node{Data: []byte{}, ACL: OpenACLIndex})
-	t.addRaw(QuotaPath, &Node{Data: []byte{}, ACL: OpenACLIndex})
+	t.root, t.count = &Node{Data: []byte{}, acl: int32(OpenACLIndex)}, 1
+	t.addRaw(ZookeeperPath, &Node{Data: []byte{}, acl: int32(OpenACLIndex)})
+	t.addRaw(QuotaPath, &Node{Data: []byte{}, acl: int32(OpenACLIndex)})
 	// /zookeeper/config: world:anyone:r, and aversion -1 (Java sets its ACL with version -1).
-	t.addRaw(ConfigPath, &Node{Data: []byte{}, ACL: t.acls.intern(ReadACL), Stat: records.StatPersisted{Aversion: -1}})
+	t.addRaw(ConfigPath, t.configNode())
 	t.recomputeDigest()
 	return t
 }
@@ -191,7 +216,7 @@ func (t *Tree) Get(path string) *Node {
 }
 
 // ACL returns the ACL list of a node.
-func (t *Tree) ACL(n *Node) []records.ACL { return t.acls.get(n.ACL) }
+func (t *Tree) ACL(n *Node) []records.ACL { return t.acls.get(int64(n.acl)) }
 
 // NodeCount is the number of nodes, including the root and /zookeeper nodes.
 func (t *Tree) NodeCount() int { return t.count }
@@ -325,11 +350,19 @@ func (t *Tree) AddNode(path string, data []byte, aclIdx int64, st records.StatPe
 	if path == "" {
 		path = "/"
 	}
-	n := &Node{Data: data, ACL: aclIdx, Stat: st}
-	// The digest now, while path, data and stat are in the cache; FinishLoad sums them.
-	n.digest = nodeDigest(path, n)
+	if int64(int32(aclIdx)) != aclIdx {
+		return &PathError{Path: path, Msg: "ACL index beyond 32 bits"}
+	}
+	n := newNode(data, aclIdx, &st)
+	// The digest now, while path, data and stat are in the cache.
+	if t.DigestEnabled {
+		t.digest += nodeDigest(path, n)
+	}
 	if path == "/" {
 		if old := t.root; old != nil {
+			if t.DigestEnabled {
+				t.digest -= nodeDigest(path, old)
+			}
 			n.children = old.children
 		} else {
 			t.count++
@@ -351,8 +384,8 @@ func (t *Tree) AddNode(path string, data []byte, aclIdx int64, st records.StatPe
 	return nil
 }
 
-// FinishLoad recomputes derived state after a snapshot was loaded: unused ACLs go, and the
-// tree's digest is the sum of the node digests AddNode computed.
+// FinishLoad recomputes derived state after a snapshot was loaded: unused ACLs go. (The
+// tree's digest is the sum of the node digests AddNode added.)
 func (t *Tree) FinishLoad() {
 	for idx := range t.acls.byIndex {
 		if t.acls.refs[idx] == 0 {
@@ -360,10 +393,6 @@ func (t *Tree) FinishLoad() {
 		}
 	}
 	t.loaded, t.loadedParent = loadedNode{}, loadedNode{}
-	t.digest = 0
-	if t.root != nil {
-		t.root.each(func(n *Node) { t.digest += n.digest })
-	}
 }
 
 // loadedNode is a node AddNode added, by path: a snapshot lists siblings one after the
@@ -437,39 +466,53 @@ func nodeDigest(path string, n *Node) uint64 {
 	crc := crc32.Update(0, crc32.IEEETable, unsafe.Slice(unsafe.StringData(path), len(path)))
 	crc = crc32.Update(crc, crc32.IEEETable, n.Data)
 	var b [60]byte
-	s := &n.Stat
-	binary.BigEndian.PutUint64(b[0:], uint64(s.Czxid))
-	binary.BigEndian.PutUint64(b[8:], uint64(s.Mzxid))
-	binary.BigEndian.PutUint64(b[16:], uint64(s.Pzxid))
-	binary.BigEndian.PutUint64(b[24:], uint64(s.Ctime))
-	binary.BigEndian.PutUint64(b[32:], uint64(s.Mtime))
-	binary.BigEndian.PutUint32(b[40:], uint32(s.Version))
-	binary.BigEndian.PutUint32(b[44:], uint32(s.Cversion))
-	binary.BigEndian.PutUint32(b[48:], uint32(s.Aversion))
-	binary.BigEndian.PutUint64(b[52:], uint64(s.EphemeralOwner))
+	binary.BigEndian.PutUint64(b[0:], uint64(n.czxid))
+	binary.BigEndian.PutUint64(b[8:], uint64(n.mzxid))
+	binary.BigEndian.PutUint64(b[16:], uint64(n.pzxid))
+	binary.BigEndian.PutUint64(b[24:], uint64(n.ctime))
+	binary.BigEndian.PutUint64(b[32:], uint64(n.mtime))
+	binary.BigEndian.PutUint32(b[40:], uint32(n.version))
+	binary.BigEndian.PutUint32(b[44:], uint32(n.cversion))
+	binary.BigEndian.PutUint32(b[48:], uint32(n.aversion))
+	binary.BigEndian.PutUint64(b[52:], uint64(n.owner))
 	return uint64(crc32.Update(crc, crc32.IEEETable, b[:]))
 }
 
-// NodeDigest exposes the node digest for tests.
+// NodeDigest is a node's digest (DigestCalculator version 2).
 func NodeDigest(path string, n *Node) uint64 { return nodeDigest(path, n) }
+
+// DigestOf is the digest a node with this path, data and stat has.
+func DigestOf(path string, data []byte, st records.StatPersisted) uint64 {
+	return nodeDigest(path, newNode(data, OpenACLIndex, &st))
+}
 
 func (t *Tree) recomputeDigest() {
 	t.digest = 0
 	t.Walk(func(p string, n *Node) error {
-		n.digest = nodeDigest(p, n)
-		t.digest += n.digest
+		t.digest += nodeDigest(p, n)
 		return nil
 	})
 }
 
-// changed refreshes a node's digest contribution after a change.
-func (t *Tree) changed(path string, n *Node) {
+// changing is a node's digest before a change; changed replaces it with the digest after.
+func (t *Tree) changing(path string, n *Node) uint64 {
+	if !t.DigestEnabled {
+		return 0
+	}
+	return nodeDigest(path, n)
+}
+
+// changed replaces a node's digest contribution, before, with its digest now.
+func (t *Tree) changed(path string, n *Node, before uint64) {
 	if !t.DigestEnabled {
 		return
 	}
-	t.digest -= n.digest
-	n.digest = nodeDigest(path, n)
-	t.digest += n.digest
+	t.digest += nodeDigest(path, n) - before
+}
+
+// configNode is a new /zookeeper/config: world:anyone:r, aversion -1.
+func (t *Tree) configNode() *Node {
+	return &Node{Data: []byte{}, acl: int32(t.acls.intern(ReadACL)), aversion: -1}
 }
 
 // SetConfigNode writes the ensemble's config text into /zookeeper/config outside any txn, as
@@ -480,7 +523,7 @@ func (t *Tree) SetConfigNode(data []byte, version, mtime int64) []Trigger {
 		if t.Get(ZookeeperPath) == nil {
 			return nil
 		}
-		t.addRaw(ConfigPath, &Node{Data: []byte{}, ACL: t.acls.intern(ReadACL), Stat: records.StatPersisted{Aversion: -1}})
+		t.addRaw(ConfigPath, t.configNode())
 	}
 	var r Result
 	t.setData(&r, ConfigPath, data, -1, version, mtime)
