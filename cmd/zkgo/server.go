@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/zkgo/zkgo/internal/gcheadroom"
 	"github.com/zkgo/zkgo/server/config"
 	"github.com/zkgo/zkgo/server/zkserver"
 )
@@ -51,6 +52,11 @@ func runServer(args []string) int {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		lg.Error("dataDir", "err", err)
 		return 1
+	}
+	if os.Getenv("GOGC") == "" {
+		// GC headroom max(64 MB, live/4) instead of GOGC=100's live: RSS with a large tree
+		// near 1.25x its live heap rather than 2x (internal/gcheadroom).
+		gcheadroom.Start(gcheadroom.DefaultMin, gcheadroom.DefaultDivisor)
 	}
 	s, err := zkserver.Start(cfg, zkserver.Options{Logger: lg})
 	if err != nil {

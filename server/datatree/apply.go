@@ -61,7 +61,7 @@ func (t *Tree) apply(hdr *records.TxnHeader, op wire.Op, txn jute.Record) Result
 		r.Err = t.setACL(&r, tx.Path, tx.ACL, tx.Version)
 	case *records.CheckVersionTxn:
 		r.Path = tx.Path
-		if n := t.nodes[tx.Path]; n != nil {
+		if n := t.Get(tx.Path); n != nil {
 			r.Stat = n.ClientStat()
 		} else {
 			r.Err = wire.ErrNoNode
@@ -114,7 +114,11 @@ func (t *Tree) multi(r *Result, hdr *records.TxnHeader, tx *records.MultiTxn) {
 				r.Multi = append(r.Multi, Result{Type: op, Err: wire.ErrUnimplemented})
 				continue
 			}
-			if err := jute.Unmarshal(s.Data, rec); err != nil {
+			// Buffers copied: a node's data would otherwise keep the whole multi alive
+			// (135 B per 100-byte znode created 100 per multi, against 112 for a copy).
+			d := jute.NewDecoder(s.Data)
+			d.CopyBuffers = true
+			if err := rec.Decode(d); err != nil {
 				r.Multi = append(r.Multi, Result{Type: op, Err: wire.ErrMarshallingError})
 				continue
 			}
@@ -131,111 +135,111 @@ func (t *Tree) multi(r *Result, hdr *records.TxnHeader, tx *records.MultiTxn) {
 
 func (t *Tree) create(r *Result, path string, data []byte, acl []records.ACL, owner int64, parentCVersion int32, zxid, time int64) wire.Code {
 	pp := parentOf(path)
-	parent := t.nodes[pp]
+	parent := t.Get(pp)
 	if parent == nil {
 		return wire.ErrNoNode
 	}
 	name := baseOf(path)
-	if _, ok := parent.children[name]; ok {
+	if parent.children.get(name) != nil {
 		return wire.ErrNodeExists
 	}
 	if parentCVersion == -1 {
-		parentCVersion = parent.Stat.Cversion + 1
+		parentCVersion = parent.cversion + 1
 	}
-	if parentCVersion > parent.Stat.Cversion {
-		parent.Stat.Cversion = parentCVersion
-		parent.Stat.Pzxid = zxid
+	before := t.changing(pp, parent)
+	if parentCVersion > parent.cversion {
+		parent.cversion = parentCVersion
+		parent.pzxid = zxid
 	}
 	n := &Node{
-		Data: data,
-		ACL:  t.acls.intern(acl),
-		Stat: records.StatPersisted{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time, EphemeralOwner: owner},
+		Data: data, acl: int32(t.acls.intern(acl)),
+		czxid: zxid, mzxid: zxid, pzxid: zxid, ctime: time, mtime: time, owner: owner,
 	}
-	if parent.children == nil {
-		parent.children = map[string]struct{}{}
-	}
-	parent.children[name] = struct{}{}
-	t.nodes[path] = n
-	t.changed(pp, parent)
-	t.changed(path, n)
+	t.link(parent, name, n)
+	t.changed(pp, parent, before)
+	t.changed(path, n, 0)
 	t.track(path, owner)
 	t.noteQuota(path)
 	t.updateQuota(path, 1, int64(len(data)))
 	t.initQuotaStats(path)
 	r.Stat = n.ClientStat()
-	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeCreated, t.acls.get(n.ACL)}, Trigger{pp, wire.EventNodeChildrenChanged, t.acls.get(parent.ACL)})
+	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeCreated, t.acls.get(int64(n.acl))}, Trigger{pp, wire.EventNodeChildrenChanged, t.acls.get(int64(parent.acl))})
 	return wire.OK
 }
 
 func (t *Tree) delete(r *Result, path string, zxid int64) wire.Code {
-	n := t.nodes[path]
-	if n == nil || path == "/" {
+	n := t.Get(path)
+	if n == nil || n == t.root {
 		return wire.ErrNoNode
 	}
 	pp := parentOf(path)
-	parent := t.nodes[pp]
-	delete(parent.children, baseOf(path))
-	if zxid > parent.Stat.Pzxid {
-		parent.Stat.Pzxid = zxid
+	parent := t.Get(pp)
+	parent.children.remove(baseOf(path))
+	t.count--
+	before := t.changing(pp, parent)
+	if zxid > parent.pzxid {
+		parent.pzxid = zxid
 	}
-	t.changed(pp, parent)
-	delete(t.nodes, path)
+	t.changed(pp, parent, before)
 	if t.DigestEnabled {
-		t.digest -= n.digest
+		t.digest -= nodeDigest(path, n)
 	}
-	acl := t.acls.get(n.ACL)
-	t.acls.release(n.ACL)
-	t.untrack(path, n.Stat.EphemeralOwner)
+	acl := t.acls.get(int64(n.acl))
+	t.acls.release(int64(n.acl))
+	t.untrack(path, n.owner)
 	t.updateQuota(path, -1, -int64(len(n.Data)))
 	if baseOf(path) == limitsNode {
 		delete(t.quotas, quotaTarget(pp))
 	}
-	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeDeleted, acl}, Trigger{pp, wire.EventNodeChildrenChanged, t.acls.get(parent.ACL)})
+	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeDeleted, acl}, Trigger{pp, wire.EventNodeChildrenChanged, t.acls.get(int64(parent.acl))})
 	return wire.OK
 }
 
 func (t *Tree) setData(r *Result, path string, data []byte, version int32, zxid, time int64) wire.Code {
-	n := t.nodes[path]
+	n := t.Get(path)
 	if n == nil {
 		return wire.ErrNoNode
 	}
 	old := len(n.Data)
+	before := t.changing(path, n)
 	n.Data = data
-	n.Stat.Version = version
-	n.Stat.Mzxid = zxid
-	n.Stat.Mtime = time
-	t.changed(path, n)
+	n.version = version
+	n.mzxid = zxid
+	n.mtime = time
+	t.changed(path, n, before)
 	t.updateQuota(path, 0, int64(len(data)-old))
 	r.Stat = n.ClientStat()
-	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeDataChanged, t.acls.get(n.ACL)})
+	r.Triggers = append(r.Triggers, Trigger{path, wire.EventNodeDataChanged, t.acls.get(int64(n.acl))})
 	return wire.OK
 }
 
 func (t *Tree) setACL(r *Result, path string, acl []records.ACL, version int32) wire.Code {
-	n := t.nodes[path]
+	n := t.Get(path)
 	if n == nil {
 		return wire.ErrNoNode
 	}
-	t.acls.release(n.ACL)
-	n.ACL = t.acls.intern(acl)
-	n.Stat.Aversion = version
-	t.changed(path, n)
+	before := t.changing(path, n)
+	t.acls.release(int64(n.acl))
+	n.acl = int32(t.acls.intern(acl))
+	n.aversion = version
+	t.changed(path, n, before)
 	r.Stat = n.ClientStat()
 	return wire.OK
 }
 
 func (t *Tree) setCversionPzxid(path string, cversion int32, zxid int64) {
-	n := t.nodes[path]
+	n := t.Get(path)
 	if n == nil {
 		return
 	}
 	if cversion == -1 {
-		cversion = n.Stat.Cversion + 1
+		cversion = n.cversion + 1
 	}
-	if cversion > n.Stat.Cversion {
-		n.Stat.Cversion = cversion
-		n.Stat.Pzxid = zxid
-		t.changed(path, n)
+	if cversion > n.cversion {
+		before := t.changing(path, n)
+		n.cversion = cversion
+		n.pzxid = zxid
+		t.changed(path, n, before)
 	}
 }
 
@@ -246,8 +250,8 @@ func (t *Tree) killSession(r *Result, session int64, paths []string, zxid int64)
 		paths = t.Ephemerals(session)
 	}
 	for _, p := range paths {
-		n := t.nodes[p]
-		if n == nil || n.Stat.EphemeralOwner != session {
+		n := t.Get(p)
+		if n == nil || n.owner != session {
 			continue
 		}
 		var sub Result

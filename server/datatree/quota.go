@@ -29,22 +29,16 @@ func (t *Tree) initQuotaStats(path string) {
 	if !strings.HasPrefix(path, QuotaPath+"/") || baseOf(path) != statsNode {
 		return
 	}
-	target := quotaTarget(parentOf(path))
-	if t.nodes[target] == nil {
+	tn := t.Get(quotaTarget(parentOf(path)))
+	if tn == nil {
 		return
 	}
 	var count, bytes int64
-	var walk func(p string)
-	walk = func(p string) {
-		n := t.nodes[p]
+	tn.each(func(n *Node) {
 		count++
 		bytes += int64(len(n.Data))
-		for c := range n.children {
-			walk(join(p, c))
-		}
-	}
-	walk(target)
-	t.nodes[path].Data = []byte(fmt.Sprintf("count=%d,bytes=%d", count, bytes))
+	})
+	t.Get(path).Data = []byte(fmt.Sprintf("count=%d,bytes=%d", count, bytes))
 }
 
 // quotaRoot returns the longest quota root that is path or one of its ancestors.
@@ -67,7 +61,7 @@ func (t *Tree) updateQuota(path string, dCount, dBytes int64) {
 	if !ok {
 		return
 	}
-	n := t.nodes[QuotaPath+root+"/"+statsNode]
+	n := t.Get(QuotaPath + root + "/" + statsNode)
 	if n == nil {
 		return
 	}

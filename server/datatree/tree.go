@@ -47,35 +47,58 @@ func ClientOwner(owner int64) int64 {
 	return 0
 }
 
-// Node is one znode.
+// Node is one znode: 96 bytes, the stat's fields inline without padding. Its digest is not
+// kept: a change computes the old one before and the new one after.
 type Node struct {
 	Data     []byte
-	ACL      int64 // index into the tree's ACL cache; OpenACLIndex = world:anyone:cdrwa
-	Stat     records.StatPersisted
-	children map[string]struct{}
-	digest   uint64
+	children *kids // nil for a leaf; the names there are the only copy of the path
+
+	czxid, mzxid, ctime, mtime, owner, pzxid int64
+	version, cversion, aversion              int32
+	acl                                      int32 // index into the tree's ACL cache; OpenACLIndex = world:anyone:cdrwa
 }
 
-// NumChildren is the number of children.
-func (n *Node) NumChildren() int { return len(n.children) }
+func newNode(data []byte, acl int64, st *records.StatPersisted) *Node {
+	n := &Node{Data: data, acl: int32(acl)}
+	n.setStat(st)
+	return n
+}
 
-// Children returns the child names, unsorted (ZooKeeper's order is unspecified too).
-func (n *Node) Children() []string {
-	out := make([]string, 0, len(n.children))
-	for c := range n.children {
-		out = append(out, c)
+func (n *Node) setStat(st *records.StatPersisted) {
+	n.czxid, n.mzxid, n.ctime, n.mtime, n.owner, n.pzxid = st.Czxid, st.Mzxid, st.Ctime, st.Mtime, st.EphemeralOwner, st.Pzxid
+	n.version, n.cversion, n.aversion = st.Version, st.Cversion, st.Aversion
+}
+
+// Stat is the persisted stat (the cversion counts child creations; see ClientStat).
+func (n *Node) Stat() records.StatPersisted {
+	return records.StatPersisted{
+		Czxid: n.czxid, Mzxid: n.mzxid, Ctime: n.ctime, Mtime: n.mtime,
+		Version: n.version, Cversion: n.cversion, Aversion: n.aversion,
+		EphemeralOwner: n.owner, Pzxid: n.pzxid,
 	}
+}
+
+// ACLIndex is the node's index in the ACL cache (OpenACLIndex for world:anyone:cdrwa).
+func (n *Node) ACLIndex() int64 { return int64(n.acl) }
+
+// NumChildren is the number of children.
+func (n *Node) NumChildren() int { return n.children.len() }
+
+// Children returns the child names (sorted; ZooKeeper's order is unspecified).
+func (n *Node) Children() []string {
+	out := make([]string, 0, n.children.len())
+	n.children.each(func(name string, _ *Node) { out = append(out, name) })
 	return out
 }
 
 // ClientStat is the Stat clients see for n.
 func (n *Node) ClientStat() records.Stat {
-	nc := int32(len(n.children))
+	nc := int32(n.children.len())
 	return records.Stat{
-		Czxid: n.Stat.Czxid, Mzxid: n.Stat.Mzxid, Ctime: n.Stat.Ctime, Mtime: n.Stat.Mtime,
-		Version: n.Stat.Version, Cversion: n.Stat.Cversion*2 - nc, Aversion: n.Stat.Aversion,
-		EphemeralOwner: ClientOwner(n.Stat.EphemeralOwner), DataLength: int32(len(n.Data)),
-		NumChildren: nc, Pzxid: n.Stat.Pzxid,
+		Czxid: n.czxid, Mzxid: n.mzxid, Ctime: n.ctime, Mtime: n.mtime,
+		Version: n.version, Cversion: n.cversion*2 - nc, Aversion: n.aversion,
+		EphemeralOwner: ClientOwner(n.owner), DataLength: int32(len(n.Data)),
+		NumChildren: nc, Pzxid: n.pzxid,
 	}
 }
 
@@ -87,9 +110,12 @@ type Trigger struct {
 	ACL   []records.ACL // the ACL of the node the event is about (watchers need READ, 3.9)
 }
 
-// Tree is the data tree.
+// Tree is the data tree. Nodes hang from the root by their children lists; there is no map
+// by path (Get walks the path's components), so a node costs its struct, its data, its name
+// and its slot in its parent's map.
 type Tree struct {
-	nodes      map[string]*Node
+	root       *Node
+	count      int // nodes reachable from root
 	acls       *aclCache
 	ephemerals map[int64]map[string]struct{}
 	containers map[string]struct{}
@@ -100,6 +126,8 @@ type Tree struct {
 	LastZxid int64
 	// DigestEnabled turns digest maintenance on (zookeeper.digest.enabled, default true).
 	DigestEnabled bool
+
+	loaded, loadedParent loadedNode // AddNode's parent cache
 }
 
 // Well-known paths.
@@ -115,7 +143,6 @@ const (
 // /zookeeper/config (world:anyone:r, ZOOKEEPER-2014).
 func New() *Tree {
 	t := &Tree{
-		nodes:         map[string]*Node{},
 		acls:          newACLCache(),
 		ephemerals:    map[int64]map[string]struct{}{},
 		containers:    map[string]struct{}{},
@@ -123,11 +150,11 @@ func New() *Tree {
 		quotas:        map[string]struct{}{},
 		DigestEnabled: true,
 	}
-	t.nodes["/"] = &Node{Data: []byte{}, ACL: OpenACLIndex, children: map[string]struct{}{}}
-	t.addRaw(ZookeeperPath, &Node{Data: []byte{}, ACL: OpenACLIndex})
-	t.addRaw(QuotaPath, &Node{Data: []byte{}, ACL: OpenACLIndex})
+	t.root, t.count = &Node{Data: []byte{}, acl: int32(OpenACLIndex)}, 1
+	t.addRaw(ZookeeperPath, &Node{Data: []byte{}, acl: int32(OpenACLIndex)})
+	t.addRaw(QuotaPath, &Node{Data: []byte{}, acl: int32(OpenACLIndex)})
 	// /zookeeper/config: world:anyone:r, and aversion -1 (Java sets its ACL with version -1).
-	t.addRaw(ConfigPath, &Node{Data: []byte{}, ACL: t.acls.intern(ReadACL), Stat: records.StatPersisted{Aversion: -1}})
+	t.addRaw(ConfigPath, t.configNode())
 	t.recomputeDigest()
 	return t
 }
@@ -135,7 +162,7 @@ func New() *Tree {
 // NewEmpty returns a tree with no nodes at all, to be filled from a snapshot with AddNode.
 func NewEmpty() *Tree {
 	return &Tree{
-		nodes: map[string]*Node{}, acls: newACLCache(), ephemerals: map[int64]map[string]struct{}{},
+		acls: newACLCache(), ephemerals: map[int64]map[string]struct{}{},
 		containers: map[string]struct{}{}, ttls: map[string]struct{}{}, quotas: map[string]struct{}{},
 		DigestEnabled: true,
 	}
@@ -143,12 +170,17 @@ func NewEmpty() *Tree {
 
 // addRaw links a node under its parent without stat changes (tree construction).
 func (t *Tree) addRaw(path string, n *Node) {
-	parent := t.nodes[parentOf(path)]
+	t.link(t.Get(parentOf(path)), baseOf(path), n)
+}
+
+// link adds n as parent's child name. The name is copied: a slice of the txn's path would
+// keep the whole path alive.
+func (t *Tree) link(parent *Node, name string, n *Node) {
 	if parent.children == nil {
-		parent.children = map[string]struct{}{}
+		parent.children = &kids{}
 	}
-	parent.children[baseOf(path)] = struct{}{}
-	t.nodes[path] = n
+	parent.children.put(strings.Clone(name), n)
+	t.count++
 }
 
 func parentOf(path string) string {
@@ -166,17 +198,28 @@ func ParentOf(path string) string { return parentOf(path) }
 
 // Get returns the node at path, or nil. "" is the root too, as in Java's node map.
 func (t *Tree) Get(path string) *Node {
-	if path == "" {
-		path = "/"
+	if path == "" || path == "/" {
+		return t.root
 	}
-	return t.nodes[path]
+	if path[0] != '/' {
+		return nil
+	}
+	n := t.root
+	for p := path[1:]; n != nil; {
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return n.children.get(p)
+		}
+		n, p = n.children.get(p[:i]), p[i+1:]
+	}
+	return nil
 }
 
 // ACL returns the ACL list of a node.
-func (t *Tree) ACL(n *Node) []records.ACL { return t.acls.get(n.ACL) }
+func (t *Tree) ACL(n *Node) []records.ACL { return t.acls.get(int64(n.acl)) }
 
 // NodeCount is the number of nodes, including the root and /zookeeper nodes.
-func (t *Tree) NodeCount() int { return len(t.nodes) }
+func (t *Tree) NodeCount() int { return t.count }
 
 // Digest is the tree digest (sum of node digests, /zookeeper/ subtree excluded).
 func (t *Tree) Digest() uint64 { return t.digest }
@@ -240,14 +283,16 @@ func keys(m map[string]struct{}) []string {
 
 // CountDescendants counts every node below path (getAllChildrenNumber).
 func (t *Tree) CountDescendants(path string) int {
-	n := t.nodes[path]
+	n := t.Get(path)
 	if n == nil {
 		return 0
 	}
-	total := 0
-	for c := range n.children {
-		total += 1 + t.CountDescendants(join(path, c))
-	}
+	return n.descendants()
+}
+
+func (n *Node) descendants() int {
+	total := n.children.len()
+	n.children.each(func(_ string, c *Node) { total += c.descendants() })
 	return total
 }
 
@@ -264,22 +309,33 @@ func Join(parent, child string) string { return join(parent, child) }
 // Walk visits every node in pre-order (a node before its children), starting at the root.
 // Children are visited in sorted order so walks are deterministic.
 func (t *Tree) Walk(fn func(path string, n *Node) error) error {
-	return t.walk("/", fn)
+	if t.root == nil {
+		return nil
+	}
+	return walk("/", t.root, fn)
 }
 
-func (t *Tree) walk(path string, fn func(string, *Node) error) error {
-	n := t.nodes[path]
+func walk(path string, n *Node, fn func(string, *Node) error) error {
 	if err := fn(path, n); err != nil {
 		return err
 	}
-	kids := n.Children()
-	sort.Strings(kids)
-	for _, c := range kids {
-		if err := t.walk(join(path, c), fn); err != nil {
-			return err
+	if n.children == nil {
+		return nil
+	}
+	for _, c := range n.children.chunks {
+		for _, e := range c {
+			if err := walk(join(path, e.name), e.node, fn); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// each calls fn for n and every node below it, in no particular order.
+func (n *Node) each(fn func(*Node)) {
+	fn(n)
+	n.children.each(func(_ string, c *Node) { c.each(fn) })
 }
 
 // ACLEntries lists the ACL cache in index order (for snapshots).
@@ -294,25 +350,32 @@ func (t *Tree) AddNode(path string, data []byte, aclIdx int64, st records.StatPe
 	if path == "" {
 		path = "/"
 	}
-	n := &Node{Data: data, ACL: aclIdx, Stat: st}
-	// The digest now, while path, data and stat are in the cache; FinishLoad sums them.
-	n.digest = nodeDigest(path, n)
+	if int64(int32(aclIdx)) != aclIdx {
+		return &PathError{Path: path, Msg: "ACL index beyond 32 bits"}
+	}
+	n := newNode(data, aclIdx, &st)
+	// The digest now, while path, data and stat are in the cache.
+	if t.DigestEnabled {
+		t.digest += nodeDigest(path, n)
+	}
 	if path == "/" {
-		if old := t.nodes["/"]; old != nil {
+		if old := t.root; old != nil {
+			if t.DigestEnabled {
+				t.digest -= nodeDigest(path, old)
+			}
 			n.children = old.children
+		} else {
+			t.count++
 		}
-		t.nodes["/"] = n
+		t.root = n
 	} else {
-		parent := t.nodes[parentOf(path)]
+		parent := t.loadParent(parentOf(path))
 		if parent == nil {
 			return &PathError{Path: path, Msg: "parent missing in snapshot"}
 		}
-		if parent.children == nil {
-			parent.children = map[string]struct{}{}
-		}
-		parent.children[baseOf(path)] = struct{}{}
-		t.nodes[path] = n
+		t.link(parent, baseOf(path), n)
 	}
+	t.loaded = loadedNode{path, n}
 	if aclIdx != OpenACLIndex {
 		t.acls.refs[aclIdx]++
 	}
@@ -321,18 +384,34 @@ func (t *Tree) AddNode(path string, data []byte, aclIdx int64, st records.StatPe
 	return nil
 }
 
-// FinishLoad recomputes derived state after a snapshot was loaded: unused ACLs go, and the
-// tree's digest is the sum of the node digests AddNode computed.
+// FinishLoad recomputes derived state after a snapshot was loaded: unused ACLs go. (The
+// tree's digest is the sum of the node digests AddNode added.)
 func (t *Tree) FinishLoad() {
 	for idx := range t.acls.byIndex {
 		if t.acls.refs[idx] == 0 {
 			t.acls.release(idx)
 		}
 	}
-	t.digest = 0
-	for _, n := range t.nodes {
-		t.digest += n.digest
+	t.loaded, t.loadedParent = loadedNode{}, loadedNode{}
+}
+
+// loadedNode is a node AddNode added, by path: a snapshot lists siblings one after the
+// other, each right after its parent's subtree began, so the parent is nearly always the last
+// node added or the last parent looked up.
+type loadedNode struct {
+	path string
+	node *Node
+}
+
+func (t *Tree) loadParent(path string) *Node {
+	switch path {
+	case t.loadedParent.path:
+	case t.loaded.path:
+		t.loadedParent = t.loaded
+	default:
+		t.loadedParent = loadedNode{path, t.Get(path)}
 	}
+	return t.loadedParent.node
 }
 
 // PathError is a tree consistency error.
@@ -387,49 +466,64 @@ func nodeDigest(path string, n *Node) uint64 {
 	crc := crc32.Update(0, crc32.IEEETable, unsafe.Slice(unsafe.StringData(path), len(path)))
 	crc = crc32.Update(crc, crc32.IEEETable, n.Data)
 	var b [60]byte
-	s := &n.Stat
-	binary.BigEndian.PutUint64(b[0:], uint64(s.Czxid))
-	binary.BigEndian.PutUint64(b[8:], uint64(s.Mzxid))
-	binary.BigEndian.PutUint64(b[16:], uint64(s.Pzxid))
-	binary.BigEndian.PutUint64(b[24:], uint64(s.Ctime))
-	binary.BigEndian.PutUint64(b[32:], uint64(s.Mtime))
-	binary.BigEndian.PutUint32(b[40:], uint32(s.Version))
-	binary.BigEndian.PutUint32(b[44:], uint32(s.Cversion))
-	binary.BigEndian.PutUint32(b[48:], uint32(s.Aversion))
-	binary.BigEndian.PutUint64(b[52:], uint64(s.EphemeralOwner))
+	binary.BigEndian.PutUint64(b[0:], uint64(n.czxid))
+	binary.BigEndian.PutUint64(b[8:], uint64(n.mzxid))
+	binary.BigEndian.PutUint64(b[16:], uint64(n.pzxid))
+	binary.BigEndian.PutUint64(b[24:], uint64(n.ctime))
+	binary.BigEndian.PutUint64(b[32:], uint64(n.mtime))
+	binary.BigEndian.PutUint32(b[40:], uint32(n.version))
+	binary.BigEndian.PutUint32(b[44:], uint32(n.cversion))
+	binary.BigEndian.PutUint32(b[48:], uint32(n.aversion))
+	binary.BigEndian.PutUint64(b[52:], uint64(n.owner))
 	return uint64(crc32.Update(crc, crc32.IEEETable, b[:]))
 }
 
-// NodeDigest exposes the node digest for tests.
+// NodeDigest is a node's digest (DigestCalculator version 2).
 func NodeDigest(path string, n *Node) uint64 { return nodeDigest(path, n) }
+
+// DigestOf is the digest a node with this path, data and stat has.
+func DigestOf(path string, data []byte, st records.StatPersisted) uint64 {
+	return nodeDigest(path, newNode(data, OpenACLIndex, &st))
+}
 
 func (t *Tree) recomputeDigest() {
 	t.digest = 0
-	for p, n := range t.nodes {
-		n.digest = nodeDigest(p, n)
-		t.digest += n.digest
-	}
+	t.Walk(func(p string, n *Node) error {
+		t.digest += nodeDigest(p, n)
+		return nil
+	})
 }
 
-// changed refreshes a node's digest contribution after a change.
-func (t *Tree) changed(path string, n *Node) {
+// changing is a node's digest before a change; changed replaces it with the digest after.
+func (t *Tree) changing(path string, n *Node) uint64 {
+	if !t.DigestEnabled {
+		return 0
+	}
+	return nodeDigest(path, n)
+}
+
+// changed replaces a node's digest contribution, before, with its digest now.
+func (t *Tree) changed(path string, n *Node, before uint64) {
 	if !t.DigestEnabled {
 		return
 	}
-	t.digest -= n.digest
-	n.digest = nodeDigest(path, n)
-	t.digest += n.digest
+	t.digest += nodeDigest(path, n) - before
+}
+
+// configNode is a new /zookeeper/config: world:anyone:r, aversion -1.
+func (t *Tree) configNode() *Node {
+	return &Node{Data: []byte{}, acl: int32(t.acls.intern(ReadACL)), aversion: -1}
 }
 
 // SetConfigNode writes the ensemble's config text into /zookeeper/config outside any txn, as
 // Java's ZKDatabase.initConfigInZKDatabase does when a config becomes active: version -1,
 // mzxid the config's version, mtime now. It fires the node's data watches.
 func (t *Tree) SetConfigNode(data []byte, version, mtime int64) []Trigger {
-	if t.nodes[ConfigPath] == nil {
-		if t.nodes[ZookeeperPath] == nil {
+	if t.Get(ConfigPath) == nil {
+		if t.Get(ZookeeperPath) == nil {
 			return nil
 		}
-		t.addRaw(ConfigPath, &Node{Data: []byte{}, ACL: t.acls.intern(ReadACL), Stat: records.StatPersisted{Aversion: -1}})
+		t.addRaw(ConfigPath, t.configNode())
 	}
 	var r Result
 	t.setData(&r, ConfigPath, data, -1, version, mtime)

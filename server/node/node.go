@@ -492,13 +492,13 @@ func (n *Node) checkContainers() {
 	var paths []string
 	for _, p := range n.tree.Containers() {
 		nd := n.tree.Get(p)
-		if nd != nil && nd.NumChildren() == 0 && nd.Stat.Cversion > 0 {
+		if nd != nil && nd.NumChildren() == 0 && nd.Stat().Cversion > 0 {
 			paths = append(paths, p)
 		}
 	}
 	for _, p := range n.tree.TTLNodes() {
 		nd := n.tree.Get(p)
-		if nd != nil && nd.NumChildren() == 0 && now-nd.Stat.Mtime > datatree.TTLOf(nd.Stat.EphemeralOwner) {
+		if nd != nil && nd.NumChildren() == 0 && now-nd.Stat().Mtime > datatree.TTLOf(nd.Stat().EphemeralOwner) {
 			paths = append(paths, p)
 		}
 	}

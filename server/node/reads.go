@@ -289,7 +289,7 @@ func (n *Node) setWatches(c *Client, rel int64, data, exist, child, persistent, 
 		switch {
 		case nd == nil:
 			c.notify(wire.EventNodeDeleted, p, -1)
-		case nd.Stat.Mzxid > rel:
+		case nd.Stat().Mzxid > rel:
 			c.notify(wire.EventNodeDataChanged, p, -1)
 		default:
 			n.watches.AddData(p, c.watcher)
@@ -307,7 +307,7 @@ func (n *Node) setWatches(c *Client, rel int64, data, exist, child, persistent, 
 		switch {
 		case nd == nil:
 			c.notify(wire.EventNodeDeleted, p, -1)
-		case nd.Stat.Pzxid > rel:
+		case nd.Stat().Pzxid > rel:
 			c.notify(wire.EventNodeChildrenChanged, p, -1)
 		default:
 			n.watches.AddChild(p, c.watcher)

@@ -128,7 +128,7 @@ func (p *Prep) record(path string) *change {
 	if n == nil {
 		return nil
 	}
-	return &change{zxid: -1, path: path, exists: true, stat: n.Stat, childCount: n.NumChildren(), acl: p.Tree.ACL(n), data: n.Data, digest: datatree.NodeDigest(path, n)}
+	return &change{zxid: -1, path: path, exists: true, stat: n.Stat(), childCount: n.NumChildren(), acl: p.Tree.ACL(n), data: n.Data, digest: datatree.NodeDigest(path, n)}
 }
 
 // get returns the live record of path or NONODE.
@@ -162,7 +162,7 @@ func (p *Prep) add(ctx *txnCtx, c *change) {
 		old = datatree.NodeDigest(c.path, n)
 	}
 	if c.exists {
-		c.digest = datatree.NodeDigest(c.path, &datatree.Node{Data: c.data, Stat: c.stat})
+		c.digest = datatree.DigestOf(c.path, c.data, c.stat)
 	} else {
 		c.digest = 0
 	}

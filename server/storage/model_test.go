@@ -73,7 +73,7 @@ func (m *model) intern(acl []records.ACL) int64 {
 // nodeDigest is the data tree's DigestCalculator; the Java interop tests check it against the
 // digests Java logs.
 func nodeDigest(path string, n *mnode) uint64 {
-	return datatree.NodeDigest(path, &datatree.Node{Data: n.data, Stat: n.stat})
+	return datatree.DigestOf(path, n.data, n.stat)
 }
 
 func (m *model) digest() int64 {
