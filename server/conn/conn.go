@@ -144,7 +144,10 @@ func (s *Server) Close() {
 		s.ln.Close()
 	}
 	for c := range s.conns {
-		c.nc.Close()
+		// finish, not only the socket: a reader waiting for its handshake to be resumed (a
+		// session the node never answers, e.g. one pending at a leader that went away) waits
+		// on done, not on the socket.
+		c.finish()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
