@@ -32,7 +32,8 @@
 // # Invariants (after every event)
 //
 //   - One established leader per epoch.
-//   - Epochs: acceptedEpoch never goes back; on disk acceptedEpoch >= currentEpoch.
+//   - Epochs: acceptedEpoch never goes back; on disk neither epoch file ever goes down and
+//     acceptedEpoch >= currentEpoch.
 //   - Each log is in strictly increasing zxid order; a commit of a txn the node had loaded
 //     must be the same txn.
 //   - Synced nodes (an established leader, a learner after UPTODATE) have applied histories
@@ -42,8 +43,8 @@
 //     acknowledged write <= z, unchanged; after healing every node holds every one.
 //
 // TestChecksCatchBrokenModels shows the checks fail on purpose-broken models: a node applying
-// a corrupted txn, and ACKs sent before the fsync (with slow fsyncs and frequent crashes an
-// acknowledged write is lost). Replay a seed with
+// a corrupted txn, a crash that loses the epoch files, and ACKs sent before the fsync (with
+// slow fsyncs and frequent crashes an acknowledged write is lost). Replay a seed with
 //
 //	go test ./server/sim -run 'TestSimulation/5-voters$' -sim.seed=N -v
 //

@@ -26,7 +26,8 @@ type Options struct {
 	// Mutation deliberately breaks the model, to show the checks can fail:
 	//   "ack-before-fsync": a core's after-sync packets leave before its fsync, so a crash
 	//                       can lose what a quorum acknowledged;
-	//   "corrupt-apply":    one node applies a corrupted copy of one committed txn.
+	//   "corrupt-apply":    one node applies a corrupted copy of one committed txn;
+	//   "forget-epochs":    a crash loses the epoch files.
 	Mutation string
 	// Trace keeps the event log (Result.Trace).
 	Trace bool
@@ -76,6 +77,7 @@ type node struct {
 	current    int64
 	dAccepted  int64 // ... and as on disk
 	dCurrent   int64
+	maxOnDisk  [2]int64 // the highest acceptedEpoch / currentEpoch ever on disk
 
 	// applied: the txns the node's tree holds, in order, with the digest after each.
 	applied []zab.Entry
@@ -314,6 +316,9 @@ func (s *simulation) crash(n *node) {
 	s.logf("%d crashes (log %d, on disk %d)", n.id, len(n.log), n.durableLen)
 	n.up = false
 	n.log = n.log[:n.durableLen]
+	if s.o.Mutation == "forget-epochs" {
+		n.dAccepted, n.dCurrent = 0, 0
+	}
 	n.accepted, n.current = n.dAccepted, n.dCurrent
 	n.el, n.lead, n.learn, n.inflight = nil, nil, nil, nil
 	n.role = looking
@@ -780,6 +785,10 @@ func (s *simulation) check() {
 		if n.dAccepted < n.dCurrent {
 			s.failf("%d: acceptedEpoch %d < currentEpoch %d on disk", id, n.dAccepted, n.dCurrent)
 		}
+		if n.dAccepted < n.maxOnDisk[0] || n.dCurrent < n.maxOnDisk[1] {
+			s.failf("%d: epochs on disk went down to %d/%d from %d/%d", id, n.dAccepted, n.dCurrent, n.maxOnDisk[0], n.maxOnDisk[1])
+		}
+		n.maxOnDisk = [2]int64{max(n.maxOnDisk[0], n.dAccepted), max(n.maxOnDisk[1], n.dCurrent)}
 		for i := 1; i < len(n.log); i++ {
 			if n.log[i].Zxid <= n.log[i-1].Zxid {
 				s.failf("%d: log not in zxid order at %s", id, zab.Hex(n.log[i].Zxid))

@@ -59,6 +59,11 @@ func TestChecksCatchBrokenModels(t *testing.T) {
 	} else {
 		t.Logf("corrupt-apply: %v", r.Err)
 	}
+	if r := Run(Options{Size: 3, Seed: 1, Mutation: "forget-epochs"}); r.Err == nil {
+		t.Fatal("epoch files lost in a crash went unnoticed")
+	} else {
+		t.Logf("forget-epochs: %v", r.Err)
+	}
 	for seed := uint64(1); seed <= 200; seed++ {
 		// Slow fsyncs and frequent crashes widen the window the mutation opens; the same
 		// seed without the mutation must pass.
