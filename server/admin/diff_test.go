@@ -306,7 +306,11 @@ func TestJavaDifferential(t *testing.T) {
 				if sj != sz {
 					t.Errorf("JSON shape differs (- java, + zkgo):\n%s\n--- java raw:\n%s\n--- zkgo raw:\n%s", diff(strings.Split(sj, ","), strings.Split(sz, ",")), clip(string(j.body)), clip(string(z.body)))
 				}
-				if jl, zl := jacksonLayout(j.body, java), jacksonLayout(z.body, zkgo); !slices.Equal(jl, zl) && r.path != "/commands/monitor" && r.path != "/commands/environment" && r.path != "/commands/initial_configuration" {
+				// Not compared: monitor, environment and initial_configuration (their values differ
+				// by design), and dump, whose expiry_time_to_session_ids groups the two sessions in
+				// one tick bucket or two depending on when each was last touched (timing, not
+				// format: a flake seen once in CI).
+				if jl, zl := jacksonLayout(j.body, java), jacksonLayout(z.body, zkgo); !slices.Equal(jl, zl) && r.path != "/commands/monitor" && r.path != "/commands/environment" && r.path != "/commands/initial_configuration" && r.path != "/commands/dump" {
 					t.Errorf("Jackson layout differs (- java, + zkgo):\n%s", diff(jl, zl))
 				}
 			})
