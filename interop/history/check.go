@@ -428,6 +428,10 @@ func partKey(o *Op) string {
 	return "reg:" + o.Key
 }
 
+// syncLag is how much earlier than its call a sync-read or set-read is checked (ns): the
+// leader's apply lag behind its COMMITs (see porcupineHistory).
+const syncLag = int64(50 * time.Millisecond)
+
 // porcupineHistory converts ops to porcupine operations. Reads that failed, writes and adds
 // that certainly failed are left out. Unknown outcomes get a return time after everything
 // else (they may take effect at any point after their invocation, or never). Unknown adds
@@ -456,9 +460,22 @@ func porcupineHistory(ops []Op, seen map[string]map[int]bool, haveFinal bool) ([
 	}
 	var out []porcupine.Operation
 	resolved, dropped := 0, 0
+	lastReturn := map[int]int64{} // process -> return of its previous op
 	for i := range ops {
 		o := ops[i] // copy: Seq/Elems are rewritten
 		ret := o.Return
+		call := o.Call
+		prev := lastReturn[o.Process]
+		lastReturn[o.Process] = max(prev, o.Return)
+		if o.Kind == SyncRead || o.Kind == SetRead {
+			// A sync answered by the leader itself does not wait for the leader's own apply:
+			// Java's leader sends COMMIT to its followers before its CommitProcessor applies
+			// the txn, so a follower can acknowledge a write a few milliseconds before a
+			// sync+read on the leader sees it (seen in CI between two Java servers). Such a
+			// read is checked as if it started syncLag earlier, never before the same
+			// session's previous op ended (sessions stay FIFO).
+			call = max(call-syncLag, min(prev, call))
+		}
 		switch o.Kind {
 		case Read:
 			continue // not linearizable in ZooKeeper; checked per session
@@ -501,7 +518,7 @@ func porcupineHistory(ops []Op, seen map[string]map[int]bool, haveFinal bool) ([
 			o.Elems = els
 		}
 		op := o
-		out = append(out, porcupine.Operation{ClientId: o.Process, Input: &op, Output: &op, Call: o.Call, Return: ret})
+		out = append(out, porcupine.Operation{ClientId: o.Process, Input: &op, Output: &op, Call: call, Return: ret})
 	}
 	return out, resolved, dropped
 }

@@ -12,11 +12,41 @@ import (
 	"github.com/zkgo/zkgo/wire"
 )
 
-// LearnerPeer is a learner connection as the leader's node loop sees it.
+// LearnerPeer is a learner's connection on the leader.
 type LearnerPeer interface {
-	ID() int64
-	Observer() bool
 	Send(pkt *records.QuorumPacket)
+	// SendSnap queues a SNAP packet followed by the snapshot stream.
+	SendSnap(pkt *records.QuorumPacket, stream []byte)
+	// Close ends the connection (the leader dropped the learner).
+	Close()
+}
+
+// LeaderHooks is what a leadership needs from the quorum peer. Every method is called inside
+// a node step; Established and Done must not block.
+type LeaderHooks interface {
+	// AcceptedEpoch and CurrentEpoch write (and fsync) the epoch files.
+	AcceptedEpoch(epoch int64) error
+	CurrentEpoch(epoch int64) error
+	// NewLeaderConfig is the NEWLEADER packet's data.
+	NewLeaderConfig() []byte
+	// Established: a quorum acked NEWLEADER; the node serves.
+	Established(epoch int64)
+	// Done: the leadership ended (the core stepped down, or an epoch file failed).
+	Done(err error)
+}
+
+// LeadOptions configure a leadership.
+type LeadOptions struct {
+	Voters, Observers []int64
+	// Tick is how many calls of LeaderTick make one tickTime; InitLimit and SyncLimit are in
+	// tickTimes.
+	TicksPerTick         int
+	InitLimit, SyncLimit int
+	// ProtocolVersion is LEADERINFO's data (Leader.PROTOCOL_VERSION).
+	ProtocolVersion int32
+	// AcceptedEpoch and CurrentEpoch are the epoch files' values.
+	AcceptedEpoch, CurrentEpoch int64
+	Hooks                       LeaderHooks
 }
 
 // commitLogSize is zookeeper.commitLogCount: committed proposals kept for DIFF syncs.
@@ -27,69 +57,39 @@ type pendingSync struct {
 	zxid int64
 }
 
-// leaderState is the leader's broadcast bookkeeping, owned by the node loop. The ack
-// counting and in-order commit rule are the zab core's Tracker: its outstanding proposals
-// are n.pending, in the same order.
+// leaderState is a leadership: the zab core's Leader (discovery, sync choice, broadcast, ack
+// counting and the reconfig commit rule), driven from node steps, and what the core leaves
+// to the node: the learners' connections, SYNC requests, and the data of the packets.
 type leaderState struct {
-	n          *Node
-	acks       *zab.Tracker
-	forwarding map[int64]LearnerPeer
-	syncs      []pendingSync
+	n      *Node
+	core   *zab.Leader
+	o      LeadOptions
+	peers  map[int64]LearnerPeer // sid -> its current connection
+	syncs  []pendingSync
+	ended  bool
+	commit bool // a Ready committed something: SYNCs and sync waiters may proceed
 }
 
-// BecomeLeader switches the node to leader: new txns get zxids from newEpoch<<32 + 1.
-// voters are the participant sids (self included). Call inside Do.
-func (n *Node) BecomeLeader(newEpoch int64, voters []int64) {
+// StartLeading makes the node the leader of a new leadership (not serving until a quorum
+// acked NEWLEADER): what it logged is applied and the core starts discovery. Learners'
+// packets come in through LeaderStep. Call inside Do.
+func (n *Node) StartLeading(o LeadOptions) {
 	n.ApplyAllPending()
 	n.SetRole(RoleLeader, nil)
-	n.lead = &leaderState{n: n, acks: zab.NewTracker(zab.NewVerifier(voters)), forwarding: map[int64]LearnerPeer{}}
-	n.nextZxid = newEpoch << 32
-	n.prep = newPrepFor(n)
-	// Sessions from the tree's history get a fresh timeout from now, as Java's leader's
-	// session tracker does when it starts.
-	now := nowMs()
-	for _, s := range n.sessions.All() {
-		n.sessions.Add(s.ID, s.Timeout, now)
+	n.serving = false
+	if o.TicksPerTick <= 0 {
+		o.TicksPerTick = 1
 	}
-}
-
-func (l *leaderState) broadcast(p *pending) {
-	pkt := &records.QuorumPacket{Type: PktProposal, Zxid: p.txn.Header.Zxid, Data: p.payload}
-	for _, lp := range l.forwarding {
-		if !lp.Observer() {
-			lp.Send(pkt)
-		}
+	var committed []zab.Entry
+	for _, p := range n.recent() {
+		committed = append(committed, zab.Entry{Zxid: p.txn.Header.Zxid, Data: p.payload})
 	}
-}
-
-// tryCommit commits, in order, every head proposal a quorum has acked.
-func (l *leaderState) tryCommit() {
-	n := l.n
-	commit := min(l.acks.Committable(), len(n.pending))
-	done := 0
-	for ; done < commit; done++ {
-		p := n.pending[done]
-		commit, inform := n.commitPackets(p)
-		for _, lp := range l.forwarding {
-			if lp.Observer() {
-				lp.Send(inform)
-			} else {
-				lp.Send(commit)
-			}
-		}
-		n.committedReconfig(p)
-		n.apply(p)
-		n.pending[done] = nil
-	}
-	if done == 0 {
-		return
-	}
-	n.pending = n.pending[done:]
-	if len(n.pending) == 0 {
-		n.pending = nil
-	}
-	l.flushSyncs()
-	n.afterApply()
+	n.lead = &leaderState{n: n, o: o, peers: map[int64]LearnerPeer{},
+		core: zab.NewLeader(zab.LeaderConfig{ID: n.opts.MyID, Voters: o.Voters, Observers: o.Observers,
+			InitLimit: o.InitLimit * o.TicksPerTick, SyncLimit: o.SyncLimit * o.TicksPerTick,
+			CommitLogSize: commitLogSize, AsyncLog: true},
+			zab.LeaderState{AcceptedEpoch: o.AcceptedEpoch, CurrentEpoch: o.CurrentEpoch, LastZxid: n.tree.LastZxid, Committed: committed})}
+	n.lead.advance()
 }
 
 // remember keeps the last commitLogSize applied txns (ZKDatabase's committedLog), in every
@@ -142,6 +142,158 @@ func (n *Node) SeedCommitLog(entries [][]byte) {
 	}
 }
 
+// advance carries out the core's Ready: epoch files (written and synced at once, so what
+// waits for them leaves in the same step), commits, packets, dropped learners, serving; the
+// node logged each proposal when it made it, and the log's durability comes in through
+// LogDurable.
+func (l *leaderState) advance() {
+	n := l.n
+	for !l.ended && l.core.HasReady() {
+		rd := l.core.Ready()
+		if rd.AcceptedEpoch >= 0 {
+			if err := l.o.Hooks.AcceptedEpoch(rd.AcceptedEpoch); err != nil {
+				l.end(err)
+				return
+			}
+		}
+		if rd.CurrentEpoch >= 0 {
+			n.becomeLeader(rd.CurrentEpoch)
+			if err := l.o.Hooks.CurrentEpoch(rd.CurrentEpoch); err != nil {
+				l.end(err)
+				return
+			}
+		}
+		for _, e := range rd.Commit {
+			n.commitHead(e.Zxid)
+			l.commit = true
+		}
+		l.send(rd.Messages)
+		l.send(rd.AfterSync)
+		for _, sid := range rd.Disconnect {
+			if p := l.peers[sid]; p != nil {
+				delete(l.peers, sid)
+				p.Close()
+			}
+		}
+		if rd.Serving {
+			_, last := n.Config()
+			n.ActivateConfig(last) // Leader.lead: processReconfig of the NEWLEADER config
+			n.SetServing(true)
+			l.o.Hooks.Established(l.core.NewEpoch())
+		}
+		l.core.Advance()
+		if rd.Done != nil {
+			l.end(rd.Done)
+			return
+		}
+	}
+	if l.commit {
+		l.commit = false
+		l.flushSyncs()
+		n.afterApply()
+	}
+}
+
+// end closes the leadership: the quorum peer goes back to election.
+func (l *leaderState) end(err error) {
+	if !l.ended {
+		l.ended = true
+		l.o.Hooks.Done(err)
+	}
+}
+
+// becomeLeader is the new epoch made current: txns get zxids from newEpoch<<32 + 1.
+func (n *Node) becomeLeader(newEpoch int64) {
+	n.nextZxid = newEpoch << 32
+	n.prep = newPrepFor(n)
+	// Sessions from the tree's history get a fresh timeout from now, as Java's leader's
+	// session tracker does when it starts.
+	now := nowMs()
+	for _, s := range n.sessions.All() {
+		n.sessions.Add(s.ID, s.Timeout, now)
+	}
+}
+
+// commitHead applies the oldest pending proposal, which the core committed as zxid.
+func (n *Node) commitHead(zxid int64) {
+	if len(n.pending) == 0 || n.pending[0].txn.Header.Zxid != zxid {
+		n.log.Error("leader: committed zxid is not the oldest pending proposal", "zxid", hexID(zxid))
+		return
+	}
+	p := n.pending[0]
+	n.pending[0] = nil
+	n.pending = n.pending[1:]
+	if len(n.pending) == 0 {
+		n.pending = nil
+	}
+	n.committedReconfig(p)
+	n.apply(p)
+}
+
+// send writes the core's messages to the learners' connections, with the data the core
+// leaves to the node: LEADERINFO's protocol version, NEWLEADER's config, the SNAP stream, a
+// reconfig commit's designated leader.
+func (l *leaderState) send(msgs []zab.Message) {
+	for _, m := range msgs {
+		p := l.peers[m.To]
+		if p == nil {
+			continue
+		}
+		pkt := &records.QuorumPacket{Type: int32(m.Type), Zxid: m.Zxid}
+		switch m.Type {
+		case zab.Diff, zab.Trunc, zab.Snap:
+			l.n.log.Info("syncing learner", "sid", m.To, "mode", m.Type.String(), "zxid", hexID(m.Zxid))
+		}
+		switch m.Type {
+		case zab.LeaderInfo:
+			pkt.Data = jute.AppendInt(nil, l.o.ProtocolVersion)
+		case zab.NewLeaderMsg:
+			pkt.Data = l.o.Hooks.NewLeaderConfig()
+		case zab.UpToDate:
+			pkt.Zxid = -1
+		case zab.Proposal, zab.Inform:
+			pkt.Data = m.Data
+		case zab.CommitAndActivate:
+			pkt.Data = jute.AppendLong(nil, m.Leader)
+		case zab.InformAndActivate:
+			pkt.Data = append(jute.AppendLong(nil, m.Leader), m.Data...)
+		case zab.Snap:
+			stream, err := l.n.snapStream()
+			if err != nil {
+				l.n.log.Error("leader: SNAP stream", "err", err)
+				delete(l.peers, m.To)
+				l.core.Remove(m.To)
+				p.Close()
+				continue
+			}
+			p.SendSnap(pkt, stream)
+			continue
+		}
+		p.Send(pkt)
+	}
+}
+
+// snapStream is the tree and sessions as a SNAP stream.
+func (n *Node) snapStream() ([]byte, error) {
+	var buf bytes.Buffer
+	w := wire.NewSnapStreamWriter(&buf)
+	ss := n.sessions.All()
+	snapSessions := make([]wire.SnapSession, len(ss))
+	for i, s := range ss {
+		snapSessions[i] = wire.SnapSession{ID: s.ID, Timeout: s.Timeout}
+	}
+	if err := w.Sessions(snapSessions); err != nil {
+		return nil, err
+	}
+	if err := n.tree.WriteSnapshot(w); err != nil {
+		return nil, err
+	}
+	if err := w.Finish(wire.SnapshotTrailer{}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 func (l *leaderState) flushSyncs() {
 	i := 0
 	for ; i < len(l.syncs) && l.syncs[i].zxid <= l.n.tree.LastZxid; i++ {
@@ -150,13 +302,40 @@ func (l *leaderState) flushSyncs() {
 	l.syncs = l.syncs[i:]
 }
 
-// LeaderAck records a follower's ACK. Call inside Do.
-func (n *Node) LeaderAck(sid, zxid int64) {
-	if n.lead == nil || zxid&0xffffffff == 0 {
+// LeaderStep hands a learner's packet to the leader's core (m.From is the learner's sid). A
+// FOLLOWERINFO or OBSERVERINFO makes peer the learner's connection. Call inside Do.
+func (n *Node) LeaderStep(peer LearnerPeer, m zab.Message) {
+	l := n.lead
+	if l == nil || l.ended {
 		return
 	}
-	n.leaderAck(sid, zxid)
-	n.lead.tryCommit()
+	if m.Type == zab.FollowerInfo || m.Type == zab.ObserverInfo {
+		if old := l.peers[m.From]; old != nil && old != peer {
+			old.Close()
+		}
+		l.peers[m.From] = peer
+	} else if l.peers[m.From] != peer {
+		return // a replaced connection
+	}
+	l.core.Step(m)
+	l.advance()
+}
+
+// LeaderRemove forgets a learner whose connection ended. Call inside Do.
+func (n *Node) LeaderRemove(peer LearnerPeer, sid int64) {
+	if l := n.lead; l != nil && l.peers[sid] == peer {
+		delete(l.peers, sid)
+		l.core.Remove(sid)
+	}
+}
+
+// LeaderTick advances the leader's clock (PINGs, learners' and the quorum's liveness). Call
+// inside Do.
+func (n *Node) LeaderTick() {
+	if l := n.lead; l != nil && !l.ended {
+		l.core.Tick()
+		l.advance()
+	}
 }
 
 // LeaderRequest handles a learner's forwarded REQUEST. Call inside Do.
@@ -219,80 +398,6 @@ func (n *Node) LeaderTouch(data []byte) {
 
 // LastProposed is the zxid of the last proposal (for PING). Call inside Do.
 func (n *Node) LastProposed() int64 { return n.nextZxid }
-
-// SyncPlan is how the leader brings a learner up to date.
-type SyncPlan struct {
-	Packets []*records.QuorumPacket // DIFF/TRUNC/SNAP first, then proposals/commits, then NEWLEADER
-	Snap    []byte                  // the SNAP stream, written right after the SNAP packet
-}
-
-// LeaderSyncLearner decides DIFF, TRUNC or SNAP for a learner whose last zxid is peerLast
-// (zab.ChooseSync: LearnerHandler.syncFollower), queues the outstanding proposals, appends NEWLEADER, and
-// registers the learner for broadcasts — all at one instant of the node loop, so nothing is
-// missed or sent twice. queue puts the plan on the learner's connection before the learner
-// is registered, so no broadcast PROPOSAL can overtake the DIFF/TRUNC/SNAP packet (a Java
-// learner exits on a PROPOSAL before it). Call inside Do.
-func (n *Node) LeaderSyncLearner(peer LearnerPeer, peerLast, newEpoch int64, config []byte, queue func(*SyncPlan)) (*SyncPlan, error) {
-	l := n.lead
-	if l == nil {
-		return nil, nil // no longer leading
-	}
-	log := n.recent()
-	plan := &SyncPlan{}
-	window := make([]int64, len(log))
-	for i, p := range log {
-		window[i] = p.txn.Header.Zxid
-	}
-	choice := zab.ChooseSync(peerLast, n.tree.LastZxid, window)
-	if choice.Mode != zab.ModeSnap {
-		plan.Packets = append(plan.Packets, &records.QuorumPacket{Type: int32(choice.Mode.Type()), Zxid: choice.Zxid})
-		for _, p := range log[choice.From:] {
-			if peer.Observer() {
-				plan.Packets = append(plan.Packets, &records.QuorumPacket{Type: PktInform, Zxid: p.txn.Header.Zxid, Data: p.payload})
-				continue
-			}
-			plan.Packets = append(plan.Packets,
-				&records.QuorumPacket{Type: PktProposal, Zxid: p.txn.Header.Zxid, Data: p.payload},
-				&records.QuorumPacket{Type: PktCommit, Zxid: p.txn.Header.Zxid})
-		}
-	} else {
-		plan.Packets = []*records.QuorumPacket{{Type: PktSnap, Zxid: choice.Zxid}}
-		var buf bytes.Buffer
-		w := wire.NewSnapStreamWriter(&buf)
-		ss := n.sessions.All()
-		snapSessions := make([]wire.SnapSession, len(ss))
-		for i, s := range ss {
-			snapSessions[i] = wire.SnapSession{ID: s.ID, Timeout: s.Timeout}
-		}
-		if err := w.Sessions(snapSessions); err != nil {
-			return nil, err
-		}
-		if err := n.tree.WriteSnapshot(w); err != nil {
-			return nil, err
-		}
-		if err := w.Finish(wire.SnapshotTrailer{}); err != nil {
-			return nil, err
-		}
-		plan.Snap = buf.Bytes()
-	}
-	// Outstanding proposals (not yet committed) follow, for participants.
-	if !peer.Observer() {
-		for _, p := range n.pending {
-			plan.Packets = append(plan.Packets, &records.QuorumPacket{Type: PktProposal, Zxid: p.txn.Header.Zxid, Data: p.payload})
-		}
-	}
-	plan.Packets = append(plan.Packets, &records.QuorumPacket{Type: PktNewLeader, Zxid: newEpoch << 32, Data: config})
-	queue(plan)
-	l.forwarding[peer.ID()] = peer
-	return plan, nil
-}
-
-// LeaderDropLearner stops broadcasting to a learner. Call inside Do.
-func (n *Node) LeaderDropLearner(peer LearnerPeer) {
-	if n.lead != nil && n.lead.forwarding[peer.ID()] == peer {
-		delete(n.lead.forwarding, peer.ID())
-	}
-}
 
 func newTrackerFor(n *Node) *session.Tracker {
 	return session.NewTracker(n.opts.MyID, nowMs(), n.opts.TickTime.Milliseconds())

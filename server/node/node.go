@@ -281,13 +281,13 @@ func (n *Node) Run() {
 			n.Do(func() { n.durable(z) })
 		case <-ticker.C:
 			n.Do(func() {
-				if n.role == RoleStandalone || n.role == RoleLeader {
+				if n.role == RoleStandalone || n.role == RoleLeader && n.serving {
 					n.expireSessions()
 				}
 			})
 		case <-containers.C:
 			n.Do(func() {
-				if n.role == RoleStandalone || n.role == RoleLeader {
+				if n.role == RoleStandalone || n.role == RoleLeader && n.serving {
 					n.checkContainers()
 				}
 			})
@@ -357,13 +357,12 @@ func (n *Node) propose(r *prep.Request) {
 	n.nextZxid++
 	t := n.prep.Prepare(r, n.nextZxid, nowMs())
 	p := &pending{txn: t, payload: t.Marshal(n.opts.Digest), digest: n.opts.Digest}
-	n.proposedReconfig(p)
-	if n.role == RoleLeader {
-		n.lead.acks.Add(t.Header.Zxid)
-		n.lead.broadcast(p)
-	}
+	next := n.proposedReconfig(p)
 	n.pending = append(n.pending, p)
 	n.wal.Append(t.Header.Zxid, p.payload)
+	if n.role == RoleLeader && n.lead != nil {
+		n.lead.propose(p, next)
+	}
 }
 
 // durable handles the log's progress: standalone applies, a leader counts its own ack, a
@@ -377,8 +376,10 @@ func (n *Node) durable(z int64) {
 			}
 			p.durable = true
 		}
-		n.leaderAckUpTo(n.opts.MyID, z)
-		n.lead.tryCommit()
+		if l := n.lead; l != nil && !l.ended {
+			l.core.LogDurable(z)
+			l.advance()
+		}
 	case RoleFollower, RoleObserver:
 		for _, p := range n.pending {
 			if p.txn.Header.Zxid > z {

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"slices"
 	"time"
 
 	"github.com/zkgo/zkgo/jute"
@@ -152,15 +151,7 @@ func (n *Node) Leader() (v LeaderView, ok bool) {
 	if n.role != RoleLeader || n.lead == nil {
 		return v, false
 	}
-	for id, p := range n.lead.forwarding {
-		if p.Observer() {
-			v.Observers = append(v.Observers, id)
-		} else {
-			v.Followers = append(v.Followers, id)
-		}
-	}
-	slices.Sort(v.Followers)
-	slices.Sort(v.Observers)
+	v.Followers, v.Observers = n.lead.core.Forwarding()
 	v.PendingSyncs = len(n.lead.syncs)
 	return v, true
 }

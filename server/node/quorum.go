@@ -148,10 +148,7 @@ func (n *Node) SetRole(role Role, link LeaderLink) {
 	n.role = role
 	n.serving = role == RoleStandalone
 	n.learner = link
-	if role != RoleLeader {
-		n.lead = nil
-	}
-	n.rc.next, n.rc.acks, n.rc.released, n.rc.inFlight, n.rc.stepDown = nil, nil, false, 0, false
+	n.lead = nil
 }
 
 // dropClients closes every client connection and forgets their queued requests, so nothing

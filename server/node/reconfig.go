@@ -13,21 +13,10 @@ import (
 const PktInformAndActivate int32 = 19
 
 // reconfigState is the node's view of the ensemble configuration (QuorumPeer's
-// quorumVerifier and lastSeenQuorumVerifier) and, on a leader, the reconfig in flight.
+// quorumVerifier and lastSeenQuorumVerifier). A leader's reconfig in flight (its commit rule
+// and designated leader) is the zab core's.
 type reconfigState struct {
 	committed, lastSeen *config.Verifier
-
-	// Leader, while a reconfig proposal is outstanding: its zxid, and the acks of it and of
-	// every later proposal. Those proposals need a quorum of the new config as well as of
-	// the old one (Proposal.qvAcksetPairs): their acks reach the commit tracker only once
-	// the new config's quorum acked them.
-	inFlight int64
-	next     *config.Verifier
-	acks     map[int64]map[int64]bool
-	released bool // the reconfig's acks reached the tracker
-	// stepDown: this leader committed a config whose designated leader is another server
-	// (Leader.allowedToCommit = false); it commits nothing more and steps down.
-	stepDown bool
 }
 
 // ActivateFunc is called on the node loop when a config becomes active (a committed reconfig,
@@ -125,8 +114,9 @@ func (e leaderEnsemble) QuorumSynced(v *config.Verifier) bool {
 		set[n.opts.MyID] = true
 	}
 	if n.lead != nil {
-		for sid, lp := range n.lead.forwarding {
-			if !lp.Observer() && v.IsVoter(sid) {
+		followers, _ := n.lead.core.Forwarding()
+		for _, sid := range followers {
+			if v.IsVoter(sid) {
 				set[sid] = true
 			}
 		}

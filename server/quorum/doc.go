@@ -10,9 +10,14 @@
 // and ACKed after fsync, COMMIT applied, PING answered with session touches, SYNC,
 // REVALIDATE, INFORM for observers).
 //
-// Leader: accepts learners; the new epoch is max(acceptedEpoch)+1 once a quorum (self
-// included) has connected (acceptedEpoch written); LEADERINFO; a quorum of ACKEPOCH
-// (currentEpoch written); per learner a DIFF/TRUNC/SNAP plan made in one step of the node
-// loop; NEWLEADER; once a quorum has ACKed NEWLEADER the leader serves and sends UPTODATE;
-// then PINGs every tickTime/2 and steps down when it loses its quorum for syncLimit ticks.
+// Leader: a zab.Leader run inside the node (node.StartLeading) with the leader's hooks here
+// (epoch files, NEWLEADER's config, established, done). One handler goroutine per learner
+// connection reads its packets and steps them into the core under the node lock; a ticker
+// steps it every tickTime/2. The core decides: the new epoch is max(acceptedEpoch)+1 once a
+// quorum (self included) has connected (acceptedEpoch written); LEADERINFO; a quorum of
+// ACKEPOCH (currentEpoch written); per learner DIFF/TRUNC/SNAP chosen and queued at one
+// instant of the node; NEWLEADER; once a quorum has ACKed NEWLEADER the leader serves and
+// sends UPTODATE; then it PINGs every tickTime/2, drops learners silent for syncLimit, and
+// steps down when the voters heard within syncLimit are no quorum or a committed reconfig
+// designated another leader.
 package quorum

@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/zkgo/zkgo/jute"
@@ -16,39 +15,49 @@ import (
 	"github.com/zkgo/zkgo/server/zab"
 )
 
-// leading is the shared state of one leadership. The epoch negotiation (connected voters,
-// new epoch, ACKEPOCH and NEWLEADER quorums) is the zab core's Negotiation, used under mu;
-// newEpoch, epochDone and established publish its decisions once the leader has made them
-// durable (epoch files) or acted on them.
+// leaderTicksPerTick: the leader's core ticks twice per tickTime, as Java's leader PINGs its
+// learners and checks its quorum every half tick.
+const leaderTicksPerTick = 2
+
+// leading is one leadership as the quorum peer sees it: the zab core's Leader runs inside the
+// node (node.StartLeading), stepped by the learner handlers' packets and by ticks; these are
+// its hooks (epoch files, NEWLEADER's config, the moments it is established and ends).
 type leading struct {
-	p    *Peer
-	mu   sync.Mutex
-	cond *sync.Cond
+	p           *Peer
+	established chan int64
+	done        chan error
 
-	v           zab.Verifier
-	neg         *zab.Negotiation
-	newEpoch    int64 // -1 until decided and the acceptedEpoch file written
-	epochDone   bool
-	established bool
-	over        bool
-	handlers    map[*learnerHandler]bool
+	mu       sync.Mutex
+	handlers map[*learnerHandler]bool
 }
 
-// waitFor waits on the cond until cond() or timeout or the leadership ends.
-func (l *leading) waitFor(cond func() bool, timeout time.Duration) bool {
-	t := time.AfterFunc(timeout, func() { l.mu.Lock(); l.cond.Broadcast(); l.mu.Unlock() })
-	defer t.Stop()
-	end := time.Now().Add(timeout)
-	for !cond() && !l.over {
-		if time.Now().After(end) {
-			return false
-		}
-		l.cond.Wait()
+func (l *leading) AcceptedEpoch(e int64) error { return l.p.setAcceptedEpoch(e) }
+
+func (l *leading) CurrentEpoch(e int64) error {
+	if err := l.p.setCurrentEpoch(e); err != nil {
+		return err
 	}
-	return cond()
+	stampConfig(l.p.Node, e<<32)
+	return nil
 }
 
-// lead runs one leadership.
+func (l *leading) NewLeaderConfig() []byte { return newLeaderConfig(l.p.Node) }
+
+func (l *leading) Established(epoch int64) {
+	select {
+	case l.established <- epoch:
+	default:
+	}
+}
+
+func (l *leading) Done(err error) {
+	select {
+	case l.done <- err:
+	default:
+	}
+}
+
+// lead runs one leadership until the core steps down, the listener fails or ctx ends.
 func (p *Peer) lead(ctx context.Context) error {
 	self, _ := p.Self()
 	host := self.Host
@@ -59,21 +68,27 @@ func (p *Peer) lead(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("quorum: leader listen: %w", err)
 	}
-	l := &leading{p: p, v: zab.NewVerifier(p.voters()), newEpoch: -1, handlers: map[*learnerHandler]bool{}}
-	l.cond = sync.NewCond(&l.mu)
-	var lastZxid int64
-	p.Node.Do(func() { lastZxid = p.Node.LastZxid() })
-	l.neg = zab.NewNegotiation(p.MyID, l.v, p.acceptedEpoch, p.currentEpoch, lastZxid)
+	l := &leading{p: p, established: make(chan int64, 1), done: make(chan error, 1), handlers: map[*learnerHandler]bool{}}
 	defer func() {
 		ln.Close()
 		l.mu.Lock()
-		l.over = true
 		for h := range l.handlers {
 			h.conn.Close()
 		}
-		l.cond.Broadcast()
 		l.mu.Unlock()
 	}()
+	var observers []int64
+	p.mu.Lock()
+	for _, s := range p.Cfg.Servers {
+		if s.Observer {
+			observers = append(observers, s.ID)
+		}
+	}
+	p.mu.Unlock()
+	opts := node.LeadOptions{Voters: p.voters(), Observers: observers, TicksPerTick: leaderTicksPerTick,
+		InitLimit: p.Cfg.InitLimit, SyncLimit: p.Cfg.SyncLimit, ProtocolVersion: ProtocolVersion,
+		AcceptedEpoch: p.acceptedEpoch, CurrentEpoch: p.currentEpoch, Hooks: l}
+	p.Node.Do(func() { p.Node.StartLeading(opts) })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -87,126 +102,55 @@ func (p *Peer) lead(ctx context.Context) error {
 			go h.run()
 		}
 	}()
-	initLimit := time.Duration(p.Cfg.InitLimit) * p.tick()
-	syncLimit := time.Duration(p.Cfg.SyncLimit) * p.tick()
-
-	l.mu.Lock()
-	l.neg.Connect(p.MyID, p.acceptedEpoch)
-	ok := l.waitFor(func() bool { return l.neg.NewEpoch() >= 0 }, initLimit)
-	newEpoch := l.neg.NewEpoch()
-	if !ok {
-		l.mu.Unlock()
-		return fmt.Errorf("quorum: no quorum of learners connected within initLimit")
-	}
-	// As Leader.getEpochToPropose: the acceptedEpoch file is written before any learner
-	// hears the new epoch.
-	if err := p.setAcceptedEpoch(newEpoch); err != nil {
-		l.mu.Unlock()
-		return err
-	}
-	l.newEpoch = newEpoch
-	l.cond.Broadcast()
-	ok = l.waitFor(l.neg.EpochAcked, initLimit)
-	l.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("quorum: no quorum of ACKEPOCH within initLimit")
-	}
-	if err := p.setCurrentEpoch(newEpoch); err != nil {
-		return err
-	}
-	voters := p.voters()
-	p.Node.Do(func() {
-		p.Node.BecomeLeader(newEpoch, voters)
-		stampConfig(p.Node, newEpoch<<32)
-		p.Node.SetServing(false)
-	})
-	l.mu.Lock()
-	l.epochDone = true
-	l.neg.AckNewLeader(p.MyID)
-	l.cond.Broadcast()
-	ok = l.waitFor(l.neg.Established, initLimit)
-	l.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("quorum: no quorum of NEWLEADER acks within initLimit")
-	}
-	p.Node.Do(func() {
-		_, last := p.Node.Config()
-		p.Node.ActivateConfig(last) // Leader.lead: processReconfig of the NEWLEADER config
-		p.Node.SetServing(true)
-	})
-	l.mu.Lock()
-	l.established = true
-	l.cond.Broadcast()
-	l.mu.Unlock()
-	p.Elector.Settle(p.MyID, newEpoch<<32, newEpoch, true)
-	p.Logger.Info("leading", "epoch", newEpoch)
-
-	// Broadcast phase: ping learners, step down without a quorum for syncLimit.
-	ticker := time.NewTicker(p.tick() / 2)
+	ticker := time.NewTicker(p.tick() / leaderTicksPerTick)
 	defer ticker.Stop()
-	lastQuorum := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case err := <-l.done:
+			return fmt.Errorf("quorum: %w", err)
+		case epoch := <-l.established:
+			p.Elector.Settle(p.MyID, epoch<<32, epoch, true)
+			p.Logger.Info("leading", "epoch", epoch)
 		case <-ticker.C:
-		}
-		var zxid int64
-		var stepDown bool
-		p.Node.Do(func() { zxid, stepDown = p.Node.LastProposed(), p.Node.ReconfigStepDown() })
-		if stepDown {
-			return fmt.Errorf("quorum: a reconfig designated another leader; stepping down")
-		}
-		alive := map[int64]bool{p.MyID: true}
-		l.mu.Lock()
-		for h := range l.handlers {
-			if h.synced.Load() {
-				h.out.Send(&records.QuorumPacket{Type: node.PktPing, Zxid: zxid})
-				if time.Since(time.Unix(0, h.lastHeard.Load())) < syncLimit {
-					alive[h.sid] = true
-				}
-			}
-		}
-		l.mu.Unlock()
-		if zab.NewVerifier(p.voters()).HasQuorumSet(alive) {
-			lastQuorum = time.Now()
-		} else if time.Since(lastQuorum) > syncLimit {
-			return fmt.Errorf("quorum: lost the quorum of followers; stepping down")
+			p.Node.Do(p.Node.LeaderTick)
 		}
 	}
 }
 
-// learnerHandler serves one learner connection on the leader.
+// learnerHandler reads one learner connection on the leader and steps its packets into the
+// node's leader core; what the core sends it goes out through its sender.
 type learnerHandler struct {
-	l         *leading
-	conn      net.Conn
-	out       *sender
-	sid       int64
-	observer  bool
-	synced    atomic.Bool
-	lastHeard atomic.Int64
+	l    *leading
+	conn net.Conn
+	out  *sender
+	sid  int64
 }
 
-func (h *learnerHandler) ID() int64                      { return h.sid }
-func (h *learnerHandler) Observer() bool                 { return h.observer }
-func (h *learnerHandler) Send(pkt *records.QuorumPacket) { h.out.Send(pkt) }
+func (h *learnerHandler) Send(pkt *records.QuorumPacket)                 { h.out.Send(pkt) }
+func (h *learnerHandler) SendSnap(pkt *records.QuorumPacket, raw []byte) { h.out.send(pkt, raw) }
+func (h *learnerHandler) Close()                                         { h.conn.Close() }
 
 func (h *learnerHandler) run() {
 	l, p := h.l, h.l.p
+	registered := false
 	defer func() {
 		h.conn.Close()
 		l.mu.Lock()
 		delete(l.handlers, h)
 		l.mu.Unlock()
-		p.Node.Do(func() { p.Node.LeaderDropLearner(h) })
+		if registered {
+			p.Node.Do(func() { p.Node.LeaderRemove(h, h.sid) })
+		}
 	}()
-	if err := h.serve(); err != nil {
+	if err := h.serve(&registered); err != nil {
 		p.Logger.Info("learner handler ended", "sid", h.sid, "err", err)
 	}
 }
 
-func (h *learnerHandler) serve() error {
-	l, p := h.l, h.l.p
+func (h *learnerHandler) serve(registered *bool) error {
+	p := h.l.p
 	initLimit := time.Duration(p.Cfg.InitLimit) * p.tick()
 	syncLimit := time.Duration(p.Cfg.SyncLimit) * p.tick()
 	if tc, ok := h.conn.(*net.TCPConn); ok {
@@ -223,133 +167,62 @@ func (h *learnerHandler) serve() error {
 	if pkt.Type != node.PktFollowerInfo && pkt.Type != node.PktObserverInfo {
 		return fmt.Errorf("first packet is type %d, not FOLLOWERINFO/OBSERVERINFO", pkt.Type)
 	}
-	h.observer = pkt.Type == node.PktObserverInfo
-	d := jute.NewDecoder(pkt.Data)
-	if h.sid, err = d.Long(); err != nil {
+	if h.sid, err = jute.NewDecoder(pkt.Data).Long(); err != nil {
 		return fmt.Errorf("LearnerInfo: %w", err)
 	}
-	if s, ok := p.server(h.sid); ok && s.Observer {
-		h.observer = true
-	}
-	accepted := pkt.Zxid >> 32
-
-	l.mu.Lock()
-	if !h.observer && l.neg.Connect(h.sid, accepted) {
-		l.cond.Broadcast()
-	}
-	ok := l.waitFor(func() bool { return l.newEpoch >= 0 }, initLimit)
-	newEpoch := l.newEpoch
-	l.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("no epoch decided")
-	}
-	h.out.Send(&records.QuorumPacket{Type: node.PktLeaderInfo, Zxid: newEpoch << 32, Data: jute.AppendInt(nil, ProtocolVersion)})
-	deadline(h.conn, initLimit)
-	if pkt, err = readPacket(br); err != nil {
-		return err
-	}
-	if pkt.Type != node.PktAckEpoch {
-		return fmt.Errorf("expected ACKEPOCH, got type %d", pkt.Type)
-	}
-	peerLast := pkt.Zxid
-	epoch := int64(-1)
-	if len(pkt.Data) >= 4 {
-		v, _ := jute.NewDecoder(pkt.Data).Int()
-		epoch = int64(v)
-	}
-	l.mu.Lock()
-	if h.observer {
-		_, err = l.neg.AckEpoch(h.sid, -1, peerLast) // checked, never counted
-	} else if _, err = l.neg.AckEpoch(h.sid, epoch, peerLast); err == nil {
-		l.cond.Broadcast()
-	}
-	if err != nil {
-		l.mu.Unlock()
-		return err
-	}
-	ok = l.waitFor(func() bool { return l.epochDone }, initLimit)
-	l.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("epoch not established")
-	}
-	var cfgText []byte
-	var plan *node.SyncPlan
-	var perr error
-	queue := func(plan *node.SyncPlan) {
-		for _, pk := range plan.Packets {
-			if pk.Type == node.PktSnap {
-				h.out.send(pk, plan.Snap)
-			} else {
-				h.out.Send(pk)
-			}
-		}
-	}
-	p.Node.Do(func() {
-		cfgText = newLeaderConfig(p.Node)
-		plan, perr = p.Node.LeaderSyncLearner(h, peerLast, newEpoch, cfgText, queue)
-	})
-	if perr != nil {
-		return perr
-	}
-	if plan == nil {
-		return fmt.Errorf("not leading")
-	}
-	p.Logger.Info("syncing learner", "sid", h.sid, "mode", syncMode(plan.Packets[0].Type), "peerLastZxid", hex(peerLast))
-	deadline(h.conn, initLimit)
-	if pkt, err = readPacket(br); err != nil {
-		return err
-	}
-	if pkt.Type != node.PktAck || pkt.Zxid != newEpoch<<32 {
-		return fmt.Errorf("expected NEWLEADER ACK, got type %d zxid %s", pkt.Type, hex(pkt.Zxid))
-	}
-	l.mu.Lock()
-	if !h.observer && l.neg.AckNewLeader(h.sid) {
-		l.cond.Broadcast()
-	}
-	ok = l.waitFor(func() bool { return l.established }, initLimit)
-	l.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("leader not established")
-	}
-	h.out.Send(&records.QuorumPacket{Type: node.PktUpToDate, Zxid: -1})
-	h.lastHeard.Store(time.Now().UnixNano())
-	h.synced.Store(true)
+	*registered = true
+	h.step(pkt)
+	// initLimit until the learner acked NEWLEADER, syncLimit after (LearnerHandler's socket
+	// timeouts); the core drops a learner silent for longer, too.
+	limit := initLimit
 	for {
-		deadline(h.conn, syncLimit)
+		deadline(h.conn, limit)
 		pkt, err := readPacket(br)
 		if err != nil {
 			return err
 		}
-		h.lastHeard.Store(time.Now().UnixNano())
 		switch pkt.Type {
 		case node.PktAck:
-			z := pkt.Zxid
-			p.Node.Do(func() { p.Node.LeaderAck(h.sid, z) })
+			if pkt.Zxid&0xffffffff == 0 {
+				limit = syncLimit
+			}
+			h.step(pkt)
 		case node.PktPing:
 			data := pkt.Data
-			p.Node.Do(func() { p.Node.LeaderTouch(data) })
+			p.Node.Do(func() {
+				p.Node.LeaderTouch(data)
+				p.Node.LeaderStep(h, zab.Message{From: h.sid, Type: zab.Ping})
+			})
 		case node.PktRevalidate:
 			data := pkt.Data
-			p.Node.Do(func() { p.Node.LeaderRevalidate(h, data) })
+			p.Node.Do(func() {
+				p.Node.LeaderRevalidate(h, data)
+				p.Node.LeaderStep(h, zab.Message{From: h.sid, Type: zab.Revalidate})
+			})
 		case node.PktRequest:
 			var rerr error
 			data, auth := pkt.Data, pkt.Authinfo
-			p.Node.Do(func() { rerr = p.Node.LeaderRequest(h, data, auth) })
+			p.Node.Do(func() {
+				rerr = p.Node.LeaderRequest(h, data, auth)
+				p.Node.LeaderStep(h, zab.Message{From: h.sid, Type: zab.Request})
+			})
 			if rerr != nil {
 				p.Logger.Warn("bad REQUEST from learner", "sid", h.sid, "err", rerr)
 			}
+		default:
+			h.step(pkt)
 		}
 	}
 }
 
-func syncMode(t int32) string {
-	switch t {
-	case node.PktDiff:
-		return "DIFF"
-	case node.PktTrunc:
-		return "TRUNC"
-	case node.PktSnap:
-		return "SNAP"
+// step hands a packet to the leader core as a message from this learner (ACKEPOCH's data is
+// the learner's currentEpoch).
+func (h *learnerHandler) step(pkt *records.QuorumPacket) {
+	m := zab.Message{From: h.sid, Type: zab.MsgType(pkt.Type), Zxid: pkt.Zxid, Epoch: -1}
+	if pkt.Type == node.PktAckEpoch && len(pkt.Data) >= 4 {
+		v, _ := jute.NewDecoder(pkt.Data).Int()
+		m.Epoch = int64(v)
 	}
-	return strconv.Itoa(int(t))
+	p := h.l.p
+	p.Node.Do(func() { p.Node.LeaderStep(h, m) })
 }

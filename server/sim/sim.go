@@ -428,7 +428,8 @@ func (s *simulation) decided(n *node, d *election.Decision) {
 		}
 		st.Committed = slices.Clone(tail)
 		n.role, n.leaderID, n.lconns = leading, n.id, map[int64]*qconn{}
-		n.lead = zab.NewLeader(zab.LeaderConfig{ID: n.id, Voters: s.voters, InitLimit: initLimit, SyncLimit: syncLimit, CommitLogSize: commitLog}, st)
+		// AsyncLog as in production (server/node): the leader's own ACKs follow LogDurable.
+		n.lead = zab.NewLeader(zab.LeaderConfig{ID: n.id, Voters: s.voters, InitLimit: initLimit, SyncLimit: syncLimit, CommitLogSize: commitLog, AsyncLog: true}, st)
 	} else {
 		n.role, n.leaderID = following, d.Vote.Leader
 		s.conns++
@@ -684,6 +685,9 @@ func (s *simulation) fsynced(n *node) {
 
 func (s *simulation) coreAdvance(n *node) {
 	if n.role == leading {
+		if n.durableLen > 0 {
+			n.lead.LogDurable(n.log[n.durableLen-1].Zxid)
+		}
 		n.lead.Advance()
 	} else if n.role == following {
 		n.learn.Advance()

@@ -196,6 +196,19 @@ func (h *harness) run(d *datadriven.TestData) error {
 		}
 		h.logf("proposed %s %s", Hex(z), data)
 		h.collect(h.leader.cfg.ID)
+	case "reconfig":
+		if h.leader == nil {
+			return fmt.Errorf("reconfig: no leader")
+		}
+		h.seq++
+		data := argString(d, "data", fmt.Sprintf("reconfig%d", h.seq))
+		z, err := h.leader.ProposeReconfig([]byte(data), argList(d, "voters"), d.HasArg("stays"))
+		if err != nil {
+			h.logf("reconfig: %v", err)
+			return nil
+		}
+		h.logf("proposed reconfig %s %s", Hex(z), data)
+		h.collect(h.leader.cfg.ID)
 	case "send":
 		t, err := parseType(argString(d, "type", ""))
 		if err != nil {

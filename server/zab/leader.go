@@ -3,6 +3,7 @@ package zab
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // LeaderConfig configures a leader core.
@@ -16,6 +17,12 @@ type LeaderConfig struct {
 	// CommitLogSize is how many committed txns the leader keeps for DIFF syncs
 	// (zookeeper.commitLogCount, 500 by default).
 	CommitLogSize int
+	// Observers are the servers configured as observers: they are served as observers even
+	// when they send FOLLOWERINFO. Any other learner is what its first packet says.
+	Observers []int64
+	// AsyncLog: the driver reports the log's durability with LogDurable (the leader's own
+	// ACKs follow it) instead of completing appends before Advance.
+	AsyncLog bool
 }
 
 // LeaderState is what the leader starts from: its epoch files, its last zxid (every logged
@@ -62,6 +69,11 @@ type Leader struct {
 	acceptedDurable, currentDurable bool
 	selfNewLeaderAck                bool
 
+	// reconfig is the outstanding reconfig proposal, if any; noCommit is set once a
+	// committed reconfig designated another leader (Leader.allowedToCommit = false).
+	reconfig *pendingReconfig
+	noCommit bool
+
 	lastCommitted int64
 	committed     []Entry // committed log window, oldest first
 	outstanding   []Entry // proposed, not committed
@@ -74,8 +86,19 @@ type Leader struct {
 	done           error
 }
 
+// pendingReconfig is a reconfig proposal: its zxid, the voters it activates and whether this
+// leader stays leader in them (a voter of the new config at the same quorum address).
+type pendingReconfig struct {
+	zxid  int64
+	next  Verifier
+	stays bool
+}
+
 // ErrNotEstablished is returned by Propose before a quorum acked NEWLEADER.
 var ErrNotEstablished = errors.New("zab: leader not established")
+
+// ErrReconfigInProgress is returned by ProposeReconfig while another reconfig is outstanding.
+var ErrReconfigInProgress = errors.New("zab: a reconfig is in progress")
 
 // NewLeader starts a leadership: the driver accepts learner connections and Steps their
 // packets in.
@@ -117,7 +140,7 @@ func (l *Leader) Step(m Message) {
 	p := l.peers[sid]
 	if m.Type == FollowerInfo || m.Type == ObserverInfo {
 		// A new connection from sid replaces any older one.
-		p = &learnerPeer{sid: sid, observer: m.Type == ObserverInfo || !l.v.IsVoter(sid), heard: l.tick}
+		p = &learnerPeer{sid: sid, observer: m.Type == ObserverInfo || slices.Contains(l.cfg.Observers, sid), heard: l.tick}
 		l.peers[sid] = p
 		if !p.observer && l.neg.Connect(sid, Epoch(m.Zxid)) {
 			l.epochDecided()
@@ -170,6 +193,10 @@ func (l *Leader) Tick() {
 		return
 	}
 	l.tick++
+	if l.noCommit {
+		l.stepDown(errors.New("zab: leader: a committed reconfig designated another leader"))
+		return
+	}
 	for _, p := range l.sortedPeers() {
 		limit := l.cfg.InitLimit
 		if p.stage == stUpToDate {
@@ -203,7 +230,24 @@ func (l *Leader) Tick() {
 }
 
 // Propose appends a txn as the next zxid of the new epoch and sends it to the voters.
-func (l *Leader) Propose(data []byte) (int64, error) {
+func (l *Leader) Propose(data []byte) (int64, error) { return l.propose(data, nil) }
+
+// ProposeReconfig proposes a txn whose commit activates next as the voters. It and every
+// proposal made while it is outstanding need a quorum of next as well as of the current
+// voters. When it commits the learners get COMMITANDACTIVATE (INFORMANDACTIVATE) naming the
+// designated leader: this leader when stays, else the lowest other voter of next that acked
+// it; a leader that is not designated commits nothing more and steps down at the next tick.
+func (l *Leader) ProposeReconfig(data []byte, next []int64, stays bool) (int64, error) {
+	if l.reconfig != nil {
+		return 0, ErrReconfigInProgress
+	}
+	return l.propose(data, &pendingReconfig{next: NewVerifier(next), stays: stays})
+}
+
+// NextZxid is the zxid the next proposal gets.
+func (l *Leader) NextZxid() int64 { return l.nextZxid + 1 }
+
+func (l *Leader) propose(data []byte, rc *pendingReconfig) (int64, error) {
 	if l.done != nil {
 		return 0, l.done
 	}
@@ -213,7 +257,15 @@ func (l *Leader) Propose(data []byte) (int64, error) {
 	l.nextZxid++
 	e := Entry{Zxid: l.nextZxid, Data: data}
 	l.outstanding = append(l.outstanding, e)
-	l.tr.Add(e.Zxid)
+	if rc != nil {
+		rc.zxid = e.Zxid
+		l.reconfig = rc
+	}
+	if l.reconfig != nil {
+		l.tr.AddWith(e.Zxid, l.v, l.reconfig.next)
+	} else {
+		l.tr.Add(e.Zxid)
+	}
 	l.rd.Append = append(l.rd.Append, e)
 	l.rd.MustSync = true
 	l.appended = e.Zxid
@@ -244,17 +296,44 @@ func (l *Leader) Ready() Ready {
 				l.newLeaderAcked(nil)
 			}
 		}
-		if pendingAppend >= 0 {
-			l.tr.AckUpTo(l.cfg.ID, pendingAppend)
-			l.tryCommit()
+		if pendingAppend >= 0 && !l.cfg.AsyncLog {
+			l.LogDurable(pendingAppend)
 		}
 	}
 	l.appended = -1
 	return rd
 }
 
+// LogDurable tells the core its log is durable up to zxid: the leader acks its own proposals
+// (with AsyncLog; otherwise Advance does it).
+func (l *Leader) LogDurable(zxid int64) {
+	if l.done != nil {
+		return
+	}
+	l.tr.AckUpTo(l.cfg.ID, zxid)
+	l.tryCommit()
+}
+
+// Remove forgets a learner whose connection ended.
+func (l *Leader) Remove(sid int64) { delete(l.peers, sid) }
+
+// Forwarding lists the learners that get broadcasts (sync sent), participants and observers,
+// sorted.
+func (l *Leader) Forwarding() (followers, observers []int64) {
+	for _, p := range l.sortedPeers() {
+		switch {
+		case p.stage < stSyncing:
+		case p.observer:
+			observers = append(observers, p.sid)
+		default:
+			followers = append(followers, p.sid)
+		}
+	}
+	return followers, observers
+}
+
 // Advance tells the core the last Ready was done (appends and epoch files durable): the
-// leader acks its own proposals and NEWLEADER.
+// leader acks its own proposals (unless AsyncLog) and NEWLEADER.
 func (l *Leader) Advance() {
 	if f := l.pendingAdvance; f != nil {
 		l.pendingAdvance = nil
@@ -406,25 +485,66 @@ func (l *Leader) upToDate(p *learnerPeer) {
 }
 
 // tryCommit commits, in zxid order, the head proposals a quorum acked: applied here,
-// COMMIT to the voters, INFORM to the observers.
+// COMMIT to the voters, INFORM to the observers. A reconfig commits alone at the end of a
+// round: the proposals after it are counted against its voters.
 func (l *Leader) tryCommit() {
-	n := l.tr.Committable()
-	for _, e := range l.outstanding[:n] {
-		l.rd.Commit = append(l.rd.Commit, e)
-		for _, p := range l.sortedPeers() {
-			switch {
-			case p.stage < stSyncing:
-			case p.observer:
-				l.send(Message{To: p.sid, Type: Inform, Zxid: e.Zxid, Data: e.Data}, false)
-			default:
-				l.send(Message{To: p.sid, Type: Commit, Zxid: e.Zxid}, false)
-			}
+	for !l.noCommit {
+		limit, designated := -1, int64(-1)
+		if rc := l.reconfig; rc != nil {
+			limit = slices.IndexFunc(l.outstanding, func(e Entry) bool { return e.Zxid == rc.zxid }) + 1
+			designated = l.designatedLeader(l.tr.Acked(rc.zxid))
 		}
-		l.lastCommitted = e.Zxid
-		l.committed = append(l.committed, e)
+		n := l.tr.CommittableUpTo(limit)
+		if n == 0 {
+			return
+		}
+		for _, e := range l.outstanding[:n] {
+			l.commit(e, designated)
+		}
+		l.outstanding = l.outstanding[n:]
+		l.trim()
 	}
-	l.outstanding = l.outstanding[n:]
-	l.trim()
+}
+
+// designatedLeader is Leader.getDesignatedLeader for the outstanding reconfig acked by acked.
+func (l *Leader) designatedLeader(acked map[int64]bool) int64 {
+	rc := l.reconfig
+	if rc.stays {
+		return l.cfg.ID
+	}
+	best := int64(-1)
+	for sid := range acked {
+		if sid != l.cfg.ID && rc.next.IsVoter(sid) && (best < 0 || sid < best) {
+			best = sid
+		}
+	}
+	return best
+}
+
+func (l *Leader) commit(e Entry, designated int64) {
+	activate := l.reconfig != nil && e.Zxid == l.reconfig.zxid
+	l.rd.Commit = append(l.rd.Commit, e)
+	for _, p := range l.sortedPeers() {
+		switch {
+		case p.stage < stSyncing:
+		case activate && p.observer:
+			l.send(Message{To: p.sid, Type: InformAndActivate, Zxid: e.Zxid, Leader: designated, Data: e.Data}, false)
+		case activate:
+			l.send(Message{To: p.sid, Type: CommitAndActivate, Zxid: e.Zxid, Leader: designated}, false)
+		case p.observer:
+			l.send(Message{To: p.sid, Type: Inform, Zxid: e.Zxid, Data: e.Data}, false)
+		default:
+			l.send(Message{To: p.sid, Type: Commit, Zxid: e.Zxid}, false)
+		}
+	}
+	l.lastCommitted = e.Zxid
+	l.committed = append(l.committed, e)
+	if activate {
+		l.v = l.reconfig.next
+		l.tr.SetVerifier(l.v)
+		l.reconfig = nil
+		l.noCommit = designated != l.cfg.ID
+	}
 }
 
 func (l *Leader) trim() {

@@ -10,23 +10,27 @@ type MsgType int32
 
 // Quorum packet types.
 const (
-	Request      MsgType = 1
-	Proposal     MsgType = 2
-	Ack          MsgType = 3
-	Commit       MsgType = 4
-	Ping         MsgType = 5
-	Revalidate   MsgType = 6
-	Sync         MsgType = 7
-	Inform       MsgType = 8
-	NewLeaderMsg MsgType = 10
-	FollowerInfo MsgType = 11
-	UpToDate     MsgType = 12
-	Diff         MsgType = 13
-	Trunc        MsgType = 14
-	Snap         MsgType = 15
-	ObserverInfo MsgType = 16
-	LeaderInfo   MsgType = 17
-	AckEpoch     MsgType = 18
+	Request    MsgType = 1
+	Proposal   MsgType = 2
+	Ack        MsgType = 3
+	Commit     MsgType = 4
+	Ping       MsgType = 5
+	Revalidate MsgType = 6
+	Sync       MsgType = 7
+	Inform     MsgType = 8
+	// CommitAndActivate and InformAndActivate commit a reconfig (Message.Leader: the
+	// designated leader of the new config).
+	CommitAndActivate MsgType = 9
+	NewLeaderMsg      MsgType = 10
+	FollowerInfo      MsgType = 11
+	UpToDate          MsgType = 12
+	Diff              MsgType = 13
+	Trunc             MsgType = 14
+	Snap              MsgType = 15
+	ObserverInfo      MsgType = 16
+	LeaderInfo        MsgType = 17
+	AckEpoch          MsgType = 18
+	InformAndActivate MsgType = 19
 )
 
 var msgNames = map[MsgType]string{
@@ -34,6 +38,7 @@ var msgNames = map[MsgType]string{
 	Revalidate: "REVALIDATE", Sync: "SYNC", Inform: "INFORM", NewLeaderMsg: "NEWLEADER",
 	FollowerInfo: "FOLLOWERINFO", UpToDate: "UPTODATE", Diff: "DIFF", Trunc: "TRUNC", Snap: "SNAP",
 	ObserverInfo: "OBSERVERINFO", LeaderInfo: "LEADERINFO", AckEpoch: "ACKEPOCH",
+	CommitAndActivate: "COMMITANDACTIVATE", InformAndActivate: "INFORMANDACTIVATE",
 }
 
 func (t MsgType) String() string {
@@ -63,11 +68,14 @@ func MakeZxid(epoch, counter int64) int64 { return epoch<<32 | counter&0xfffffff
 //	ACK, COMMIT                Zxid
 //	NEWLEADER                  Zxid = newEpoch<<32
 //	UPTODATE, PING             -
+//	COMMITANDACTIVATE          Zxid, Leader = the designated leader
+//	INFORMANDACTIVATE          Zxid, Leader, Data = the txn
 type Message struct {
 	From, To int64
 	Type     MsgType
 	Zxid     int64
 	Epoch    int64
+	Leader   int64
 	Data     []byte
 }
 
@@ -77,6 +85,8 @@ func (m Message) String() string {
 	case UpToDate, Ping:
 	case AckEpoch:
 		s += fmt.Sprintf(" %s epoch=%d", Hex(m.Zxid), m.Epoch)
+	case CommitAndActivate, InformAndActivate:
+		s += fmt.Sprintf(" %s leader=%d", Hex(m.Zxid), m.Leader)
 	default:
 		s += " " + Hex(m.Zxid)
 	}
