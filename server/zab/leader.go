@@ -1,6 +1,7 @@
 package zab
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -59,6 +60,7 @@ type Leader struct {
 	neg   *Negotiation
 	tr    *Tracker
 	peers map[int64]*learnerPeer
+	order []*learnerPeer // peers sorted by sid; nil when they changed
 
 	tick, phaseStart int
 	acceptedEpoch    int64
@@ -142,6 +144,7 @@ func (l *Leader) Step(m Message) {
 		// A new connection from sid replaces any older one.
 		p = &learnerPeer{sid: sid, observer: m.Type == ObserverInfo || slices.Contains(l.cfg.Observers, sid), heard: l.tick}
 		l.peers[sid] = p
+		l.order = nil
 		if !p.observer && l.neg.Connect(sid, Epoch(m.Zxid)) {
 			l.epochDecided()
 		} else if l.newEpoch >= 0 {
@@ -315,7 +318,10 @@ func (l *Leader) LogDurable(zxid int64) {
 }
 
 // Remove forgets a learner whose connection ended.
-func (l *Leader) Remove(sid int64) { delete(l.peers, sid) }
+func (l *Leader) Remove(sid int64) {
+	delete(l.peers, sid)
+	l.order = nil
+}
 
 // Forwarding lists the learners that get broadcasts (sync sent), participants and observers,
 // sorted.
@@ -360,20 +366,22 @@ func (l *Leader) stepDown(err error) {
 
 func (l *Leader) drop(p *learnerPeer) {
 	delete(l.peers, p.sid)
+	l.order = nil
 	l.rd.Disconnect = append(l.rd.Disconnect, p.sid)
 }
 
+// sortedPeers lists the learners by sid. The list is kept until the learners change (a new
+// list then: one being iterated stays as it was).
 func (l *Leader) sortedPeers() []*learnerPeer {
-	ps := make([]*learnerPeer, 0, len(l.peers))
-	for _, p := range l.peers {
-		ps = append(ps, p)
-	}
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].sid < ps[j-1].sid; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
+	if l.order == nil {
+		ps := make([]*learnerPeer, 0, len(l.peers))
+		for _, p := range l.peers {
+			ps = append(ps, p)
 		}
+		slices.SortFunc(ps, func(a, b *learnerPeer) int { return cmp.Compare(a.sid, b.sid) })
+		l.order = ps
 	}
-	return ps
+	return l.order
 }
 
 // send queues m; after durable state (afterSync) when it depends on something not yet
@@ -427,14 +435,15 @@ func (l *Leader) enterPhase(stage peerStage, f func(*learnerPeer)) {
 // forwards it every proposal from then on.
 func (l *Leader) syncPeer(p *learnerPeer) {
 	after := !l.currentDurable
-	window := make([]int64, len(l.committed))
-	for i, e := range l.committed {
+	log := l.window()
+	window := make([]int64, len(log))
+	for i, e := range log {
 		window[i] = e.Zxid
 	}
 	c := ChooseSync(p.lastZxid, l.lastCommitted, window)
 	l.send(Message{To: p.sid, Type: c.Mode.Type(), Zxid: c.Zxid}, after)
 	if c.Mode != ModeSnap {
-		for _, e := range l.committed[c.From:] {
+		for _, e := range log[c.From:] {
 			if p.observer {
 				l.send(Message{To: p.sid, Type: Inform, Zxid: e.Zxid, Data: e.Data}, after)
 				continue
@@ -547,8 +556,18 @@ func (l *Leader) commit(e Entry, designated int64) {
 	}
 }
 
+// trim keeps the committed window bounded: it copies the newest CommitLogSize entries once
+// a quarter more has piled up (not on every commit).
 func (l *Leader) trim() {
-	if len(l.committed) > l.cfg.CommitLogSize {
-		l.committed = append([]Entry(nil), l.committed[len(l.committed)-l.cfg.CommitLogSize:]...)
+	if len(l.committed) > l.cfg.CommitLogSize+l.cfg.CommitLogSize/4 {
+		l.committed = append([]Entry(nil), l.window()...)
 	}
+}
+
+// window is the committed log a sync is chosen from: the newest CommitLogSize txns.
+func (l *Leader) window() []Entry {
+	if n := len(l.committed); n > l.cfg.CommitLogSize {
+		return l.committed[n-l.cfg.CommitLogSize:]
+	}
+	return l.committed
 }
