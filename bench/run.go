@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand"
+	"net"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -32,9 +34,30 @@ type nopLogger struct{}
 
 func (nopLogger) Printf(string, ...any) {}
 
+// bufferedConn reads through a buffer. go-zookeeper reads each reply as two ReadFull calls
+// (its 4-byte length, then the body), each a read syscall on a bare socket; through the buffer a
+// reply costs one read, and several replies that arrived together cost one read between them.
+// The client is the same for every target and shares the machine's cores with the servers, so
+// what it spends per request caps every throughput ratio.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func bufferedDial(network, address string, timeout time.Duration) (net.Conn, error) {
+	conn, err := net.DialTimeout(network, address, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, 64<<10)}, nil
+}
+
 // Connect opens one go-zookeeper session to addr and waits until it has a session.
 func Connect(ctx context.Context, addr string, timeout time.Duration) (*zk.Conn, error) {
-	c, ev, err := zk.Connect([]string{addr}, timeout, zk.WithLogger(nopLogger{}), zk.WithLogInfo(false))
+	c, ev, err := zk.Connect([]string{addr}, timeout, zk.WithLogger(nopLogger{}), zk.WithLogInfo(false),
+		zk.WithDialer(bufferedDial))
 	if err != nil {
 		return nil, fmt.Errorf("bench: connect %s: %w", addr, err)
 	}

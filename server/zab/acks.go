@@ -79,11 +79,8 @@ func (t *Tracker) Acked(zxid int64) map[int64]bool {
 	return nil
 }
 
-// Committable reports how many head proposals a quorum acked (at most limit when limit >= 0)
-// and removes them: they commit, in order.
-func (t *Tracker) Committable() int { return t.CommittableUpTo(-1) }
-
-// CommittableUpTo is Committable stopping after limit proposals (limit < 0: no limit).
+// CommittableUpTo reports how many head proposals a quorum acked (at most limit when
+// limit >= 0) and removes them: they commit, in order.
 func (t *Tracker) CommittableUpTo(limit int) int {
 	n := 0
 	for n < len(t.outs) && (limit < 0 || n < limit) && t.outs[n].quorum() {
