@@ -159,11 +159,11 @@ Flags:
 		defer stop()
 		rep = bench.RunSuite(ctx, cfg)
 		rep.Command = "zkgo bench " + strings.Join(args, " ")
-		rep.Versions["zkgo"] = zkserver.Version + gitState()
+		rep.Versions["zkgo"] = zkserver.Version + gitState() + ", `zkgo server` with its defaults (GOMAXPROCS half the CPUs, GC headroom max(64 MB, live/4)), forceSync=yes; forceSync=no for the -nosync targets"
 		if strings.Contains(*targets, "java") {
 			rep.Versions["Java ZooKeeper"] = *javaVersion + " (Debian package, oracle harness: -XX:+UseSerialGC -Xmx" + strings.TrimPrefix(*javaHeap, "-Xmx") + ", forceSync=yes; forceSync=no for the -nosync targets)"
 		}
-		rep.Versions["client"] = "github.com/go-zookeeper/zk v1.0.4"
+		rep.Versions["client"] = "github.com/go-zookeeper/zk v1.0.4 in the bench process (its socket read through a 64 KiB buffer)"
 		if *memprofile != "" {
 			if f, err := os.Create(*memprofile); err == nil {
 				pprof.WriteHeapProfile(f)
