@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/zkgo/zkgo/bench"
+	"github.com/zkgo/zkgo/internal/gcheadroom"
 	"github.com/zkgo/zkgo/server/zkserver"
 )
 
@@ -159,9 +160,11 @@ Flags:
 		defer stop()
 		rep = bench.RunSuite(ctx, cfg)
 		rep.Command = "zkgo bench " + strings.Join(args, " ")
-		rep.Versions["zkgo"] = zkserver.Version + gitState() + ", `zkgo server` with its defaults (GOMAXPROCS half the CPUs, GC headroom max(64 MB, live/4)), forceSync=yes; forceSync=no for the -nosync targets"
+		const syncNote = "forceSync=yes; forceSync=no for the -nosync targets"
+		rep.Versions["zkgo"] = zkserver.Version + gitState() + fmt.Sprintf(", `zkgo server` with its defaults (GOMAXPROCS half the CPUs, GC headroom max(%d MB, live/%d)), %s",
+			gcheadroom.DefaultMin>>20, gcheadroom.DefaultDivisor, syncNote)
 		if strings.Contains(*targets, "java") {
-			rep.Versions["Java ZooKeeper"] = *javaVersion + " (Debian package, oracle harness: -XX:+UseSerialGC -Xmx" + strings.TrimPrefix(*javaHeap, "-Xmx") + ", forceSync=yes; forceSync=no for the -nosync targets)"
+			rep.Versions["Java ZooKeeper"] = *javaVersion + " (Debian package, oracle harness: -XX:+UseSerialGC -Xmx" + strings.TrimPrefix(*javaHeap, "-Xmx") + ", " + syncNote + ")"
 		}
 		rep.Versions["client"] = "github.com/go-zookeeper/zk v1.0.4 in the bench process (its socket read through a 64 KiB buffer)"
 		if *memprofile != "" {
